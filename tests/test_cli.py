@@ -1,0 +1,58 @@
+"The `anime-colorize` command end to end, as a user runs it: a real process, its output, its files, its exit status."
+import os, shutil, subprocess, sys
+from pathlib import Path
+import numpy as np
+from PIL import Image
+import pytest
+
+EXE = Path(sys.executable).parent/'anime-colorize'
+
+def run(*args, cwd=None):
+    return subprocess.run([str(EXE), *map(str, args)], capture_output=True, text=True, cwd=cwd, env={**os.environ, 'MPLBACKEND': 'Agg'})
+
+def test_data_on_bundled_samples(tmp_path):
+    r = run('data', cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert 'bundled sample faces: 16 image files found, 16 kept' in r.stdout
+    assert 'preview of a training batch' in r.stdout
+    png = Image.open(tmp_path/'data_preview.png')
+    assert png.info['Software'].startswith('anime_colorization') and png.size[0] > 500
+    assert run('data', cwd=tmp_path).returncode == 0, "our own preview may be replaced"
+
+def test_data_on_a_zip_with_filters(tmp_path):
+    src = tmp_path/'faces'
+    for c in ['a', 'b', 'c']:
+        (src/c).mkdir(parents=True)
+        for i in range(4):
+            im = np.zeros((40, 40, 3), np.uint8); im[..., 0] = 40*i + 30; im[..., 1] = ord(c)
+            if c != 'c': im[:4] = im[-4:] = 255  # character c has no white border
+            Image.fromarray(im).save(src/c/f'{i}.png')
+    shutil.make_archive(str(src), 'zip', tmp_path, 'faces')
+    r = run('data', src.with_suffix('.zip'), '--size', 32, '--bs', 4, '--white-background', '--white-share', 0.3, '--out', tmp_path/'p.png')
+    assert r.returncode == 0, r.stderr
+    assert 'faces.zip: 12 image files found, 8 kept (2 characters)' in r.stdout
+    assert 'no white background         4' in r.stdout
+    assert 'split by character' in r.stdout
+    assert (tmp_path/'p.png').exists()
+
+def test_bad_use_is_one_clear_line(tmp_path):
+    r = run('data', tmp_path/'missing', '--out', tmp_path/'p.png')
+    assert r.returncode == 1 and r.stderr.strip() == f"anime-colorize data: error: {tmp_path/'missing'}: no such file or folder"
+    (tmp_path/'empty').mkdir()
+    r = run('data', tmp_path/'empty', '--out', tmp_path/'p.png')
+    assert r.returncode == 1 and 'no usable image' in r.stderr and 'Traceback' not in r.stderr
+    (tmp_path/'keep.png').write_bytes(b'mine')
+    r = run('data', '--out', tmp_path/'keep.png')
+    assert r.returncode == 1 and 'was not written by anime-colorize' in r.stderr
+    assert (tmp_path/'keep.png').read_bytes() == b'mine'
+    r = run('data', '--resize', 'stretch', '--out', tmp_path/'p.png')
+    assert r.returncode == 1 and "'crop', 'pad' or 'squish'" in r.stderr
+    r = run('frobnicate')
+    assert r.returncode == 2 and 'unknown sub-command' in r.stderr
+
+def test_help_explains_each_option():
+    r = run('data', '--help')
+    assert r.returncode == 0
+    for opt in ['--size', '--bs', '--valid-pct', '--seed', '--out', '--overwrite', '--white-background', '--keep-grayscale', '--cache-dir']:
+        assert opt in r.stdout
+    assert run('--help').returncode == 0 and 'data' in run('--help').stdout
