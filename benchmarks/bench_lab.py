@@ -7,10 +7,7 @@ import os, platform, sys, time, warnings
 import numpy as np, torch
 from skimage.color import lab2rgb, rgb2lab
 
-try: from anime_colorization.lab import rgb_to_lab, rgb_to_l, lab_to_rgb
-except ImportError:  # TODO: remove once `anime_colorization.lab` exists
-    sys.path.insert(0, '/tmp/parts')
-    from lab_core import rgb_to_lab, rgb_to_l, lab_to_rgb
+from anime_colorization.lab import rgb_to_lab, rgb_to_l, lab_to_rgb
 
 N, H, W, ROUNDS = 256, 64, 64, 7
 

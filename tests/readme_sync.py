@@ -6,7 +6,8 @@
     python tests/readme_sync.py --test-command  # print the README's test command (what .ci/run runs)
 
 Markdown cells are copied; code cells become ```python blocks followed by their text output; cells marked `#| hide`
-are left out; images are shown in markdown cells by linking committed PNG files. Standard library only.
+are left out; images are shown in markdown cells by linking committed PNG files in nbs/images/ (the links are made
+relative to the project's root). Standard library only.
 """
 import json, re, sys
 from pathlib import Path
@@ -23,7 +24,7 @@ def render(nb_path=INDEX)->str:
     parts = []
     for cell in json.loads(Path(nb_path).read_text(encoding='utf-8'))['cells']:
         src = ''.join(cell['source'])
-        if cell['cell_type'] == 'markdown': parts.append(src.strip()); continue
+        if cell['cell_type'] == 'markdown': parts.append(src.strip().replace('](images/', '](nbs/images/')); continue
         if cell['cell_type'] != 'code' or 'hide' in _directives(src): continue
         code = '\n'.join(l for l in src.splitlines() if not l.startswith('#|')).strip()
         if code: parts.append(f"```python\n{code}\n```")
@@ -36,14 +37,14 @@ def shell_blocks(text:str)->list:
     "The ```sh blocks of a markdown text, in order"
     return [b.strip() for b in re.findall(r"^```sh\n(.*?)^```", text, flags=re.S|re.M)]
 
-def test_command(text:str)->str:
+def readme_test_command(text:str)->str:
     "The README's test command: the second of its two shell blocks"
     blocks = shell_blocks(text)
     if len(blocks) != 2: sys.exit(f"README.md must show exactly two ```sh commands, found {len(blocks)}")
     return blocks[1]
 
 if __name__ == '__main__':
-    if '--test-command' in sys.argv: print(test_command(README.read_text(encoding='utf-8')))
+    if '--test-command' in sys.argv: print(readme_test_command(README.read_text(encoding='utf-8')))
     elif '--check' in sys.argv:
         if README.read_text(encoding='utf-8') != render(): sys.exit("README.md differs from nbs/index.ipynb: run python tests/readme_sync.py")
     else: README.write_text(render(), encoding='utf-8'); print(f"wrote {README}")

@@ -18,7 +18,7 @@ before=$(digest); nbdev-export || status=1
 if [ "$before" != "$(digest)" ]; then echo "FAIL: nbdev-export changed the library: run nbdev-export and commit"; status=1; else echo ok; fi
 
 step "nbdev-test (the notebooks' inline tests; cells flagged slow are skipped)"
-nbdev-test --n_workers 2 || status=1
+nbdev-test --n-workers 2 || status=1
 
 step "pytest tests/"
 python -m pytest tests/ -q -rs -p no:cacheprovider || status=1
