@@ -99,6 +99,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                          'anime_colorization.data.to_rgb': ('data.html#to_rgb', 'anime_colorization/data.py'),
                                          'anime_colorization.data.white_border_share': ( 'data.html#white_border_share',
                                                                                          'anime_colorization/data.py')},
+            'anime_colorization.dcgan': { 'anime_colorization.dcgan.dcgan_learner': ( 'dcgan.html#dcgan_learner',
+                                                                                      'anime_colorization/dcgan.py')},
             'anime_colorization.gan': { 'anime_colorization.gan.BF16Autocast': ('gan.html#bf16autocast', 'anime_colorization/gan.py'),
                                         'anime_colorization.gan.BF16Autocast._exit': ( 'gan.html#bf16autocast._exit',
                                                                                        'anime_colorization/gan.py'),
@@ -204,6 +206,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                      'anime_colorization/gan.py'),
                                         'anime_colorization.gan.has_spectral_norm': ( 'gan.html#has_spectral_norm',
                                                                                       'anime_colorization/gan.py'),
+                                        'anime_colorization.gan.image_size': ('gan.html#image_size', 'anime_colorization/gan.py'),
                                         'anime_colorization.gan.kept_buffers': ('gan.html#kept_buffers', 'anime_colorization/gan.py'),
                                         'anime_colorization.gan.load_checkpoint': ('gan.html#load_checkpoint', 'anime_colorization/gan.py'),
                                         'anime_colorization.gan.load_generator': ('gan.html#load_generator', 'anime_colorization/gan.py'),
@@ -303,4 +306,6 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                          'anime_colorization.unet.norm_layer': ('unet.html#norm_layer', 'anime_colorization/unet.py'),
                                          'anime_colorization.unet.seed_generator': ( 'unet.html#seed_generator',
                                                                                      'anime_colorization/unet.py'),
-                                         'anime_colorization.unet.up_layer': ('unet.html#up_layer', 'anime_colorization/unet.py')}}}
+                                         'anime_colorization.unet.up_layer': ('unet.html#up_layer', 'anime_colorization/unet.py')},
+            'anime_colorization.wgan_gp': { 'anime_colorization.wgan_gp.wgan_gp_learner': ( 'wgan_gp.html#wgan_gp_learner',
+                                                                                            'anime_colorization/wgan_gp.py')}}}
