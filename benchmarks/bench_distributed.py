@@ -28,4 +28,4 @@ if __name__ == '__main__':
     images = EPOCHS*int(N*0.9)
     for nproc in (1, 2):
         t = timed(nproc)
-        print(f"{nproc} process{'es' if nproc > 1 else ''}: {t:6.1f} s wall (start-up included), {images/t:6.1f} training images/s")
+        print(f"{nproc} process{'es' if nproc > 1 else ''}: {t:6.2f} s wall (start-up included), {images/t:6.1f} training images/s")
