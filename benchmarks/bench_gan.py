@@ -3,6 +3,7 @@ hand-written plain-PyTorch loop of the same networks and losses, measured in the
 
     python benchmarks/bench_gan.py            # all configurations (several minutes on 2 CPU cores)
     python benchmarks/bench_gan.py --quick    # 64 px only
+    python benchmarks/bench_gan.py --size 128 # one size only
 
 Each configuration runs in a fresh process (so peak RSS is its own): a warm-up iteration, then `ITERS` timed ones.
 Data: synthetic faces already in memory, so only the GAN step is timed.
@@ -68,7 +69,7 @@ def main():
     if len(sys.argv) > 1 and sys.argv[1] == '--one':
         print(json.dumps(run_one(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]))); return
     import torch
-    sizes = [64] if '--quick' in sys.argv else [64, 128]
+    sizes = [64] if '--quick' in sys.argv else [int(sys.argv[sys.argv.index('--size') + 1])] if '--size' in sys.argv else [64, 128]
     configs = [(r, p, s) for s in sizes for r in ('dcgan', 'wgan_gp') for p in ('seed', 'default')]
     print(f"torch {torch.__version__}, python {platform.python_version()}, torch threads {torch.get_num_threads()}, CPUs {os.cpu_count()}")
     print(f"batch {BS}; an iteration = the critic steps (1 for DCGAN, 5 for WGAN-GP) + 1 generator step, each on its own batch")
