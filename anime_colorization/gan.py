@@ -302,12 +302,13 @@ class GANLoss(nn.Module):
                  mode_seeking:float=0., # weight of the mode-seeking (MSGAN) term
                  gp:float=10., # weight of the gradient penalty (for 'wgan')
                  hindsight:int=1, # noises per picture for a best-of-K L1 term (1: plain L1)
+                 anchor:bool=False, # also hold the colouring with z = 0 to the real colours by plain L1
                 ):
         super().__init__()
         if hindsight < 1: raise ValueError(f"hindsight must be at least 1, got {hindsight}")
         if adversarial not in ('bce', 'wgan'): raise ValueError(f"adversarial must be 'bce' or 'wgan', not {adversarial!r}")
         self.model, self.adversarial, self.adv_weight, self.l1, self.mode_seeking, self.gp = model, adversarial, adv_weight, l1, mode_seeking, gp
-        self.hindsight = hindsight
+        self.hindsight, self.anchor = hindsight, anchor
         self.components, self.pretrain = {}, False  # `pretrain`: L1 only (set by `GANSwitcher`)
 
     def _score(self, x): return patch_mean(self.model.critic(x).float())
@@ -325,6 +326,11 @@ class GANLoss(nn.Module):
             more = [(g(fake[:, :1])[:, 1:] - real[:, 1:]).abs().float().flatten(1).mean(1) for _ in range(self.hindsight - 1)]
             l1, g.last_z = torch.stack([l1, *more]).min(0).values, z1  # each picture is held only to its closest colouring
         c['g_l1'] = l1.mean()
+        if self.anchor and not self.pretrain and getattr(self.model.generator, 'latent', 0):
+            g, z1 = self.model.generator, self.model.generator.last_z
+            c['g_anchor'] = (g(fake[:, :1], torch.zeros_like(z1))[:, 1:] - real[:, 1:]).abs().float().mean()
+            g.last_z = z1
+            loss = loss + (self.l1 or 1.)*c['g_anchor']
         if self.l1 or self.pretrain: loss = loss + (self.l1 or 1.)*c['g_l1']
         if self.mode_seeking and not self.pretrain:
             g = self.model.generator
@@ -639,6 +645,7 @@ def gan_learner(dls, # `DataLoaders` of `(L, LAB)`, e.g. from `colorization_dls`
                 gp:float=10., # weight of the gradient penalty (for 'wgan')
                 adv_weight:float=1., # weight of the generator's adversarial term
                 hindsight:int=1, # noises per picture for a best-of-K ("hindsight") L1 term
+                anchor:bool=False, # also hold the z = 0 colouring to the real colours by plain L1
                 lr:tuple=(1e-4, 1e-4), # learning rates of the generator and the critic
                 betas:tuple=(0.5, 0.999), # Adam's betas
                 cbs:list|None=None, # more callbacks
@@ -646,8 +653,8 @@ def gan_learner(dls, # `DataLoaders` of `(L, LAB)`, e.g. from `colorization_dls`
                )->Learner:
     "A fastai `Learner` training a conditional GAN with `GANSwitcher`, component metrics and two learning rates"
     model = GANModel(generator, critic)
-    loss = GANLoss(model, adversarial, adv_weight, l1, mode_seeking, gp, hindsight)
-    keys = ['g_adv', 'g_l1'] + (['g_ms'] if mode_seeking else []) + ['d_real', 'd_fake'] + (['d_gp'] if adversarial == 'wgan' and gp else [])
+    loss = GANLoss(model, adversarial, adv_weight, l1, mode_seeking, gp, hindsight, anchor)
+    keys = ['g_adv', 'g_l1'] + (['g_anchor'] if anchor else []) + (['g_ms'] if mode_seeking else []) + ['d_real', 'd_fake'] + (['d_gp'] if adversarial == 'wgan' and gp else [])
     return Learner(dls, model, loss_func=loss, opt_func=partial(Adam, mom=betas[0], sqr_mom=betas[1], eps=1e-8, wd=0.),
                    splitter=gan_splitter, lr=list(lr), wd=0., metrics=[GANComponent(k) for k in keys] + [AvgMetric(ab_l1)],
                    cbs=[GANSwitcher(n_crit), BF16Autocast()] + list(cbs or []), **kwargs)

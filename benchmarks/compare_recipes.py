@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from fastai.callback.core import Callback, CancelFitException
 from fastai.torch_core import set_seed, no_random
-from anime_colorization.data import image_cache
+from anime_colorization.data import image_cache, SyntheticFaces
 from anime_colorization.lab import colorization_block, denormalize_lab, lab_to_rgb
 from anime_colorization.unet import UNetGenerator
 from anime_colorization.gan import BF16Autocast, GANSwitcher, export_generator
@@ -37,6 +37,9 @@ RECIPES = {
     'dcgan_decoder':   ('dcgan', dict(warmup=0.25, noise='decoder')),
     'dcgan_hindsight': ('dcgan', dict(warmup=0.25, hindsight=4)),
     'dcgan_hindsight_decoder': ('dcgan', dict(warmup=0.25, hindsight=4, noise='decoder')),
+    'dcgan_anchor':    ('dcgan', dict(warmup=0.25, hindsight=4, anchor=True)),
+    'dcgan_anchor_nearest': ('dcgan', dict(warmup=0.25, hindsight=4, anchor=True, upsample='nearest')),
+    'wgan_gp_anchor':  ('wgan',  dict(warmup=0.25, hindsight=4, anchor=True)),
 }
 BASELINES = ('gray', 'mean_ab')
 TRAIN, EVAL = slice(0, 14000), slice(14000, 14200)   # SEED_BASELINE.md: sorted(files)[:14000] / [14000:14200]
@@ -48,6 +51,14 @@ def seed_split(source, size=64):
     pos = {n: i for i, n in enumerate(cache.names)}
     pick = lambda s: np.asarray(cache.images)[[pos[n] for n in names[s]]]
     return pick(TRAIN), pick(EVAL), dict(found=len(names), dropped=cache.report.found - len(names) if cache.report.found else 0)
+
+def pictures(args):
+    "Training pictures, evaluation pictures and what `evaluate` gets: the real split, or synthetic faces (`--synthetic N`)"
+    if args.synthetic:
+        faces = SyntheticFaces(200, seed=1)  # other faces than the training ones (seed 0)
+        return SyntheticFaces(args.synthetic, seed=0).images(), faces.images(), faces
+    train, valid, _ = seed_split(args.data)
+    return train, valid, valid
 
 def learner(recipe:str, train:np.ndarray, valid:np.ndarray, seed:int, device):
     "A learner for `recipe`, seeded, on `train` with `valid` for validation; float32 everywhere (no autocast)"
@@ -61,9 +72,10 @@ def learner(recipe:str, train:np.ndarray, valid:np.ndarray, seed:int, device):
     if kind == 'l1': learn = dcgan_learner(dls, generator=UNetGenerator(latent=0, size=size, seed=seed), mode_seeking=0.)
     else:
         preset = opts.get('preset')
-        gen = None if preset else UNetGenerator(noise=opts.get('noise', 'all_scales'), size=size, seed=seed)
+        gen = None if preset else UNetGenerator(noise=opts.get('noise', 'all_scales'), upsample=opts.get('upsample', 'transpose'),
+                                                size=size, seed=seed)
         make = dcgan_learner if kind == 'dcgan' else wgan_gp_learner
-        learn = make(dls, preset=preset, generator=gen, hindsight=opts.get('hindsight', 1))
+        learn = make(dls, preset=preset, generator=gen, hindsight=opts.get('hindsight', 1), anchor=opts.get('anchor', False))
         if preset: learn.model.generator.manual_seed(seed)
     learn.remove_cbs([cb for cb in learn.cbs if isinstance(cb, BF16Autocast)])
     return learn
@@ -124,13 +136,13 @@ def _grid(model, rgb, n_noise, seed):
 def job(recipe, seed, args, timing):
     "Train one recipe with one seed and evaluate its snapshots; returns (rows, grid)"
     torch.set_num_threads(args.threads)
-    train, valid, _ = seed_split(args.data)
+    train, valid, source = pictures(args)
     dev = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
     if dev.startswith('cuda'): torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False
     rows, grid = [], None
     if recipe in BASELINES:
         model = ConstantAB() if recipe == 'gray' else ConstantAB.mean_of(train)
-        row = evaluate(model, valid, n_variants=args.variants, seed=0, name=recipe)
+        row = evaluate(model, source, n_variants=args.variants, seed=0, name=recipe)
         return [dict(recipe=recipe, train_seed=seed, minutes=0., batches=0, **row)], _grid(model, valid[:args.grid_faces], args.grid_noises, 0)
     n_l1, n_gan = batches(recipe, timing, args.minutes)
     total, t0 = n_l1 + n_gan, time.time()
@@ -138,7 +150,7 @@ def job(recipe, seed, args, timing):
     snaps = sorted({max(1, round(f * total)) for f in args.fractions})
     def snapshot(n):
         g = learn.model.generator
-        row = evaluate(g, valid, n_variants=args.variants, seed=0, name=recipe)
+        row = evaluate(g, source, n_variants=args.variants, seed=0, name=recipe)
         rows.append(dict(recipe=recipe, train_seed=seed, minutes=args.minutes * n / total, batches=n, l1_batches=min(n, n_l1),
                          device_seconds=time.time() - t0, **row))
         print(f"{recipe} seed {seed}: {n}/{total} batches, ciede {row['ciede2000']:.2f}, div8 {row['diversity_ab_grid']:.2f}", flush=True)
@@ -152,8 +164,9 @@ def job(recipe, seed, args, timing):
 def run(args):
     timing = json.loads(Path(args.timing).read_text())
     out = Path(args.out); out.mkdir(parents=True, exist_ok=True)
-    train, valid, info = seed_split(args.data)  # builds the picture cache once, before the jobs read it
-    print(f"split: {len(train)} training and {len(valid)} evaluation pictures of {info['found']}", flush=True)
+    if not args.synthetic:
+        train, valid, info = seed_split(args.data)  # builds the picture cache once, before the jobs read it
+        print(f"split: {len(train)} training and {len(valid)} evaluation pictures of {info['found']}", flush=True)
     jobs = [(b, 0) for b in BASELINES if not args.no_baselines] + [(r, s) for s in args.seeds for r in (args.recipes or RECIPES)]
     rows_file, grids = out/'rows.jsonl', {}
     done = {(d['recipe'], d['train_seed']) for d in map(json.loads, rows_file.read_text().splitlines())} if rows_file.exists() else set()
@@ -175,7 +188,8 @@ def run(args):
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('step', choices=['measure', 'run'])
-    p.add_argument('--data', required=True, help="anime-faces-64 (folder or .zip)")
+    p.add_argument('--data', help="anime-faces-64 (folder or .zip)")
+    p.add_argument('--synthetic', type=int, help="train on this many synthetic faces (seed 0), evaluate on 200 others (seed 1)")
     p.add_argument('--out', required=True, help="timing JSON (measure) or results folder (run)")
     p.add_argument('--recipes', nargs='*', choices=list(RECIPES), help="default: all")
     p.add_argument('--batches', type=int, default=12, help="timed batches per phase (measure)")
@@ -193,6 +207,7 @@ def main():
     p.add_argument('--keep', action='store_true', help="also write each recipe's seed-0 generator")
     args = p.parse_args()
     if args.step == 'run' and not args.timing: p.error("run needs --timing")
+    if not (args.data or args.synthetic) or (args.step == 'measure' and not args.data): p.error("--data is required (or --synthetic N for run)")
     measure(args) if args.step == 'measure' else run(args)
 
 if __name__ == '__main__': main()
