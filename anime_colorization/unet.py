@@ -151,7 +151,7 @@ class UNetGenerator(nn.Module):
                  norm:str|None='batch',     # 'batch', 'instance', 'layer' or None
                  act:str='leaky_relu',      # 'leaky_relu', 'relu', 'gelu' or 'silu'
                  leak:float=0.2,            # negative slope of the leaky ReLU
-                 upsample:str='transpose',  # 'transpose', 'pixelshuffle' (ICNR + blur) or 'nearest' (+ 3x3 conv)
+                 upsample:str='nearest',    # 'nearest' (+ 3x3 conv), 'transpose' or 'pixelshuffle' (ICNR + blur)
                  padding_mode:str='reflect',# padding of the (non-transposed) convolutions: 'zeros' or 'reflect'
                  ks:int=4,                  # kernel size of the encoder convolutions
                  up_ks:int=4,               # kernel size of the decoder's transposed convolutions

@@ -40,6 +40,7 @@ RECIPES = {
     'dcgan_anchor':    ('dcgan', dict(warmup=0.25, hindsight=4, anchor=True)),
     'dcgan_anchor_nearest': ('dcgan', dict(warmup=0.25, hindsight=4, anchor=True, upsample='nearest')),
     'wgan_gp_anchor':  ('wgan',  dict(warmup=0.25, hindsight=4, anchor=True)),
+    'wgan_gp_anchor_nearest': ('wgan', dict(warmup=0.25, hindsight=4, anchor=True, upsample='nearest')),
 }
 BASELINES = ('gray', 'mean_ab')
 TRAIN, EVAL = slice(0, 14000), slice(14000, 14200)   # SEED_BASELINE.md: sorted(files)[:14000] / [14000:14200]
@@ -69,7 +70,9 @@ def learner(recipe:str, train:np.ndarray, valid:np.ndarray, seed:int, device):
         dls = colorization_block(images, list(range(len(train), len(images)))).dataloaders(
             range(len(images)), bs=32, device=device, num_workers=0)
     size = train.shape[1]
-    if kind == 'l1': learn = dcgan_learner(dls, generator=UNetGenerator(latent=0, size=size, seed=seed), mode_seeking=0.)
+    if kind == 'l1':
+        gen = UNetGenerator(latent=0, upsample='transpose', size=size, seed=seed)
+        learn = dcgan_learner(dls, generator=gen, mode_seeking=0., hindsight=1, anchor=False)
     else:
         preset = opts.get('preset')
         gen = None if preset else UNetGenerator(noise=opts.get('noise', 'all_scales'), upsample=opts.get('upsample', 'transpose'),

@@ -101,7 +101,8 @@ def test_gradient_reaches_z_layers(mode):
     if mode == 'dense_map': grads = [g.noise_map.dense.weight.grad]
     elif mode == 'modulation': grads = [lvl.film.affine.weight.grad for lvl in g.decoder]
     elif mode == 'all_scales': grads = [lvl[0].weight.grad[:, -4:] for lvl in g.encoder]   # Conv2d: (out, in, k, k)
-    else: grads = [lvl.up.weight.grad[-4:] for lvl in g.decoder]                            # ConvTranspose2d: (in, out, k, k)
+    else: grads = [lvl.up[-1].weight.grad[:, -4:] if isinstance(lvl.up, torch.nn.Sequential)  # nearest + Conv2d: (out, in, k, k)
+                   else lvl.up.weight.grad[-4:] for lvl in g.decoder]                            # ConvTranspose2d: (in, out, k, k)
     assert all(gr is not None and gr.abs().sum() > 0 for gr in grads)
 
 # ---- generator: layers
