@@ -296,9 +296,7 @@ def _colouriser(weights:str, device:str, size:int)->nn.Module:
     "The exported generator in `weights`, or the AB = 0 baseline for 'gray', checked against `size`"
     if weights is None: raise CliError("--weights is required: an exported generator .safetensors or 'gray'")
     if weights == 'gray':
-        model = ConstantAB()
-        model.anchor = nn.Parameter(torch.zeros(0))  # no weights, but a parameter that tells its device
-        return model.to(device)
+        return ConstantAB().to(device)
     path = Path(weights).expanduser()
     if not path.exists(): raise CliError(f"{path}: no such generator file")
     try: model = load_generator(path, device)

@@ -711,7 +711,7 @@ def show_colorings(generator:nn.Module, # a generator `G(L, z)`
     was_training = generator.training
     generator.eval()
     lab = plain(lab).float()
-    dev = next(generator.parameters()).device
+    dev = next(iter([*generator.parameters(), *generator.buffers()]), torch.zeros(())).device  # a baseline may have no weights
     l = lab[:, :1].to(dev)
     g = torch.Generator().manual_seed(seed)
     outs = [generator(l, generator.sample_z(len(l), dev, generator=g)).cpu() for _ in range(n_noise)]
