@@ -343,6 +343,7 @@ def _summary(row:dict, weights:str, data:str, size:int, device:str)->str:
 def evaluate(weights:str=None, # an exported generator (.safetensors, e.g. a run's generator.safetensors) or 'gray' (the AB = 0 baseline)
              data:str=None, # pictures: a folder, a .zip, 'samples' (bundled) or 'synthetic[:N]' (N synthetic faces, default 2000)
              variants:int=10, # colourings per picture, from different noises (at least 2)
+             max_images:int=1000, # measure the first pictures only (memory grows with pictures x variants)
              out:str='evaluation', # the folder for metrics.json, metrics.csv, chroma.png and colourfulness.png
              overwrite:bool=False, # replace an earlier evaluation's files in --out
              seed:int=0, # seed of the noises
@@ -354,6 +355,7 @@ def evaluate(weights:str=None, # an exported generator (.safetensors, e.g. a run
     import matplotlib.pyplot as plt
     out = Path(out).expanduser()
     if variants < 2: raise CliError(f"--variants {variants}: at least 2 colourings per picture are needed to measure diversity")
+    if max_images < 1: raise CliError(f"--max-images {max_images}: at least 1")
     if size < 16: raise CliError(f"--size {size}: too small (at least 16)")
     if device not in (None, 'cpu', 'cuda'): raise CliError(f"--device {device}: use 'cpu' or 'cuda'")
     if device == 'cuda' and not torch.cuda.is_available(): raise CliError("--device cuda: no CUDA device is available")
@@ -362,9 +364,9 @@ def evaluate(weights:str=None, # an exported generator (.safetensors, e.g. a run
     model = _colouriser(weights, device, size)
     source = _source(data, size)
     try:
-        pics = np.array(_source_images(source, size))  # a writable copy (a folder's pictures come memory-mapped, read-only)
+        pics = np.array(_source_images(source, size)[:max_images])  # a writable copy (a folder's pictures come memory-mapped, read-only)
         row = evaluate_colouriser(model, source if isinstance(source, SyntheticFaces) else pics, n_variants=variants, seed=seed,
-                                  size=size, device=device, name='gray' if weights == 'gray' else Path(weights).stem)
+                                  max_images=max_images, size=size, device=device, name='gray' if weights == 'gray' else Path(weights).stem)
     except (DataError, ValueError) as e: raise CliError(_one_line(str(e))) from None
     lab = colourings(model, pics, variants, seed)[0]  # the same colourings `evaluate` measured
     out_cf = np.concatenate([colourfulness(_rgb(lab[i:i+256]).reshape(-1, *pics.shape[1:])) for i in range(0, len(lab), 256)])
@@ -377,7 +379,7 @@ def evaluate(weights:str=None, # an exported generator (.safetensors, e.g. a run
     path = weights if weights == 'gray' else str(Path(weights).expanduser().resolve())
     with open(out/'metrics.csv', 'w', newline='') as f: csv.writer(f).writerows([['weights', 'data', *row], [path, data, *row.values()]])
     finite = {k: v if not isinstance(v, float) or math.isfinite(v) else None for k, v in row.items()}  # strict JSON: NaN is null
-    meta = dict(weights=path, data=data, settings=dict(variants=variants, seed=seed, size=size, device=device),
+    meta = dict(weights=path, data=data, settings=dict(variants=variants, max_images=max_images, seed=seed, size=size, device=device),
                 versions=_versions(), metrics=finite, finished=time.strftime('%Y-%m-%d %H:%M:%S'))
     (out/'metrics.json').write_text(json.dumps(meta, indent=2, allow_nan=False))
     print(_summary(row, weights, data, size, device))

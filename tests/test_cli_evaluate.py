@@ -46,7 +46,7 @@ def test_a_generator_on_synthetic_faces(tmp_path, weights):
     assert sorted(p.name for p in out.iterdir()) == ['chroma.png', 'colourfulness.png', 'metrics.csv', 'metrics.json']
     meta = json.loads((out/'metrics.json').read_text())
     assert meta['weights'] == str(weights.resolve()) and meta['data'] == 'synthetic:16'
-    assert meta['settings'] == dict(variants=3, seed=0, size=32, device=meta['settings']['device'])
+    assert meta['settings'] == dict(variants=3, max_images=1000, seed=0, size=32, device=meta['settings']['device'])
     assert {'anime_colorization', 'torch', 'numpy'} <= set(meta['versions'])
     m = meta['metrics']
     assert (m['model'], m['n_images'], m['n_variants']) == ('generator', 16, 3)
@@ -122,3 +122,9 @@ def test_listed_in_help():
     assert r.returncode == 0 and 'evaluate' in r.stdout
     r = run('--help')
     for opt in ['--weights', '--data', '--variants', '--out', '--overwrite', '--seed', '--size', '--device']: assert opt in r.stdout
+
+def test_max_images_limits_what_is_measured(tmp_path):
+    out = tmp_path/'few'
+    assert call('--weights', 'gray', *QUICK, '--max-images', 5, '--out', out).returncode == 0
+    assert json.loads((out/'metrics.json').read_text())['metrics']['n_images'] == 5
+    fails('--weights', 'gray', *QUICK, '--max-images', 0, '--out', tmp_path/'none', msg='--max-images 0: at least 1')
