@@ -25,7 +25,7 @@ from torch import nn
 from . import __version__
 from .data import DataError, sample_faces, SyntheticFaces
 from .lab import colorization_dls
-from .unet import UNetGenerator, NOISE_MODES
+from .unet import UNetGenerator, NOISE_MODES, UPSAMPLES
 from .gan import (GANCheckpoint, load_checkpoint, export_generator, load_generator, plot_gan_losses,
                                     show_colorings, DataParallelGAN)
 import hashlib
@@ -201,6 +201,9 @@ def train(data:str=None, # training pictures: a folder, a .zip, 'samples' (bundl
           l1:float=None, # weight of the L1 term (default: the recipe's)
           mode_seeking:float=None, # weight of the mode-seeking term (default: the recipe's)
           noise:Annotated[str, "how z enters the generator (default: the recipe's)", dict(choices=list(NOISE_MODES))]=None,
+          upsample:Annotated[str, "how the generator upsamples (default: the recipe's, nearest)", dict(choices=list(UPSAMPLES))]=None,
+          hindsight:int=None, # noises per picture of the best-of-K L1 term (default: the recipe's, 4; 1 for plain L1)
+          no_anchor:bool=False, # drop the plain L1 term on the z = 0 colouring (our recipes have it)
           valid_pct:float=0.1, # share of pictures (of characters, when known) kept for validation
           white_background:bool=False, # keep only pictures with a mostly white border
           keep_grayscale:bool=False, # keep grayscale pictures
@@ -227,7 +230,8 @@ def train(data:str=None, # training pictures: a folder, a .zip, 'samples' (bundl
     if rank == 0: _prepare_out(out, resume, overwrite)
     if world > 1: dist.barrier()
     settings = dict(data=data, gan=gan, preset=preset, size=size, epochs=epochs, bs=bs, seed=seed, lr_g=lr_g, lr_d=lr_d, l1=l1,
-                    mode_seeking=mode_seeking, noise=noise, valid_pct=valid_pct, white_background=white_background,
+                    mode_seeking=mode_seeking, noise=noise, upsample=upsample, hindsight=hindsight,
+                    no_anchor=no_anchor, valid_pct=valid_pct, white_background=white_background,
                     keep_grayscale=keep_grayscale, pretrain_epochs=pretrain_epochs)
     if resume:
         before = json.loads((out/'run.json').read_text())['settings']
@@ -242,9 +246,12 @@ def train(data:str=None, # training pictures: a folder, a .zip, 'samples' (bundl
     except (DataError, ValueError) as e: raise CliError(str(e)) from None
     if len(dls.train) == 0: raise CliError(f"{data}: {len(dls.train_ds)} training pictures, fewer than one batch of {bs}; lower --bs")
     recipe = dcgan_learner if gan == 'dcgan' else wgan_gp_learner
-    gen = UNetGenerator(noise=noise, size=size) if noise and preset != 'seed' else None
-    if noise and preset == 'seed': raise CliError("--noise cannot change the seed preset's generator")
-    learn = recipe(dls, preset=preset, l1=l1, mode_seeking=mode_seeking, generator=gen)
+    if (noise or upsample) and preset == 'seed': raise CliError("--noise and --upsample cannot change the seed preset's generator")
+    if hindsight is not None and hindsight < 1: raise CliError(f"--hindsight {hindsight}: at least 1 (1 is plain L1)")
+    arch = {k: v for k, v in dict(noise=noise, upsample=upsample).items() if v}
+    gen = UNetGenerator(**arch, size=size) if arch else None
+    learn = recipe(dls, preset=preset, l1=l1, mode_seeking=mode_seeking, hindsight=hindsight, anchor=False if no_anchor else None,
+                   generator=gen)
     if rank != 0: learn.remove_cbs([cb for cb in learn.cbs if type(cb).__name__ == 'ProgressCallback'])
     learn.lr = [lr_g or learn.lr[0], lr_d or learn.lr[1]]
     ckpt = out/'checkpoint.safetensors'

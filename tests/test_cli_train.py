@@ -75,3 +75,17 @@ def test_nan_stops_with_the_step_and_keeps_the_checkpoint(tmp_path):
         assert all(f.get_tensor(k).isfinite().all() for k in f.keys() if k.startswith('model.'))
     assert json.loads((out/'run.json').read_text())['status'].startswith('stopped')
     assert not (out/'generator.safetensors').exists()
+
+def test_the_recipe_can_be_changed_part_by_part(tmp_path):
+    out = tmp_path/'before'
+    r = run(*QUICK, '--epochs', '1', '--upsample', 'transpose', '--hindsight', '1', '--no-anchor', '--out', out)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert json.loads((out/'generator.json').read_text())['config']['upsample'] == 'transpose'
+    settings = json.loads((out/'run.json').read_text())['settings']
+    assert (settings['upsample'], settings['hindsight'], settings['no_anchor']) == ('transpose', 1, True)
+    r = run(*QUICK, '--epochs', '1', '--out', out, '--resume')   # other recipe settings than the run's: refused
+    assert r.returncode != 0 and 'differ' in r.stderr and 'upsample' in r.stderr
+    for args, msg in [(['--hindsight', '0'], '--hindsight 0: at least 1'),
+                      (['--preset', 'seed', '--upsample', 'nearest'], "cannot change the seed preset's generator")]:
+        r = run('--data', 'synthetic', *args, '--out', tmp_path/'x')
+        assert r.returncode != 0 and msg in r.stderr and 'Traceback' not in r.stderr, r.stderr[-2000:]
