@@ -8,7 +8,7 @@ For each recipe, size and precision: a fresh seeded learner on synthetic faces t
 (timed with CUDA synchronisation), then on to `CHECK` batches in all; the mean generator L1 (`g_l1`, on
 normalised AB) over the last 50 generator batches is printed for both precisions: bf16 must learn as well.
 """
-import sys, time, warnings
+import math, sys, time, warnings
 import torch
 
 WARMUP, TIMED, CHECK, BS = 10, 40, 400, 32
@@ -39,7 +39,7 @@ def run(recipe:str, size:int, bf16:bool)->dict:
     clock = Clock()
     with learn.no_bar(), learn.no_logging(): learn.fit(100, cbs=clock)
     tail = clock.l1[-50:]
-    return dict(s_per_batch=clock.t, g_l1=sum(tail)/len(tail), finite=all(v == v for v in clock.l1))
+    return dict(s_per_batch=clock.t, g_l1=sum(tail)/len(tail), finite=all(math.isfinite(v) for v in clock.l1))
 
 def main():
     warnings.simplefilter('ignore')

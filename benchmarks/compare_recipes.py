@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from fastai.callback.core import Callback, CancelFitException
 from fastai.torch_core import set_seed, no_random
-from anime_colorization.data import image_cache, SyntheticFaces
+from anime_colorization.data import find_images, image_cache, SyntheticFaces
 from anime_colorization.lab import colorization_block, denormalize_lab, lab_to_rgb
 from anime_colorization.unet import UNetGenerator
 from anime_colorization.gan import BF16Autocast, GANSwitcher, export_generator
@@ -46,12 +46,13 @@ BASELINES = ('gray', 'mean_ab')
 TRAIN, EVAL = slice(0, 14000), slice(14000, 14200)   # SEED_BASELINE.md: sorted(files)[:14000] / [14000:14200]
 
 def seed_split(source, size=64):
-    "Train and evaluation pictures of SEED_BASELINE.md's split: by sorted file name, whatever our filters dropped"
+    "Train and evaluation pictures of SEED_BASELINE.md's split, by sorted file name; files our checks reject are left out"
+    files = sorted(item.name for item in find_images(source))
     cache = image_cache(source, size, progress=False, keep_grayscale=True)
-    names = sorted(cache.names)
     pos = {n: i for i, n in enumerate(cache.names)}
-    pick = lambda s: np.asarray(cache.images)[[pos[n] for n in names[s]]]
-    return pick(TRAIN), pick(EVAL), dict(found=len(names), dropped=cache.report.found - len(names) if cache.report.found else 0)
+    pick = lambda s: np.asarray(cache.images)[[pos[n] for n in files[s] if n in pos]]
+    train, valid = pick(TRAIN), pick(EVAL)
+    return train, valid, dict(found=len(files), dropped=len(files[TRAIN]) + len(files[EVAL]) - len(train) - len(valid))
 
 def pictures(args):
     "Training pictures, evaluation pictures and what `evaluate` gets: the real split, or synthetic faces (`--synthetic N`)"
@@ -169,7 +170,7 @@ def run(args):
     out = Path(args.out); out.mkdir(parents=True, exist_ok=True)
     if not args.synthetic:
         train, valid, info = seed_split(args.data)  # builds the picture cache once, before the jobs read it
-        print(f"split: {len(train)} training and {len(valid)} evaluation pictures of {info['found']}", flush=True)
+        print(f"split: {len(train)} training and {len(valid)} evaluation pictures of {info['found']} ({info['dropped']} rejected)", flush=True)
     jobs = [(b, 0) for b in BASELINES if not args.no_baselines] + [(r, s) for s in args.seeds for r in (args.recipes or RECIPES)]
     rows_file, grids = out/'rows.jsonl', {}
     done = {(d['recipe'], d['train_seed']) for d in map(json.loads, rows_file.read_text().splitlines())} if rows_file.exists() else set()
