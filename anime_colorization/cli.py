@@ -224,7 +224,8 @@ def train(data:str=None, # training pictures: a folder, a .zip, 'samples' (bundl
     if device is None and int(os.environ.get('WORLD_SIZE', 1)) > 1 and torch.cuda.is_available():
         device = f"cuda:{os.environ.get('LOCAL_RANK', 0)}"
     rank, world = int(os.environ.get('RANK', 0)), int(os.environ.get('WORLD_SIZE', 1))
-    if world > 1 and not dist.is_initialized():
+    own_group = world > 1 and not dist.is_initialized()  # this call starts the process group, so it also ends it
+    if own_group:
         if device != 'cpu' and torch.cuda.is_available(): torch.cuda.set_device(int(os.environ.get('LOCAL_RANK', 0)))
         dist.init_process_group('nccl' if device != 'cpu' and torch.cuda.is_available() else 'gloo')
     if rank == 0: _prepare_out(out, resume, overwrite)
@@ -270,6 +271,7 @@ def train(data:str=None, # training pictures: a folder, a .zip, 'samples' (bundl
     if world > 1: cbs.append(DataParallelGAN())
     if start < total: learn.fit(total, start_epoch=start, cbs=cbs)
     if world > 1: _check_same_weights(learn.model.generator, rank, world)
+    if own_group: dist.destroy_process_group()  # before the interpreter exits: gloo's threads left running can abort it
     if rank != 0:
         if nan.message: raise CliError(nan.message)
         return
