@@ -331,7 +331,7 @@ class GANLoss(nn.Module):
             c['g_adv'] = F.softplus(-s).mean() if self.adversarial == 'bce' else -s.mean()
             loss = loss + self.adv_weight*c['g_adv']
         ab_l1 = lambda ab, target: full(ab - target[:, 1:]).abs().flatten(1).mean(1)  # per picture
-        l1, z0, ls, zs = ab_l1(fake[:, 1:], real), g.last_z, [], []  # `ls`, `zs`: the one batched pass with gradients
+        l1, z0, ls, zs = ab_l1(fake[:, 1:], real), g.last_z, [], []  # `ls`, `zs`: what runs with gradients, term by term
         if self.hindsight > 1 and noisy:  # pick each picture's closest noise without gradients...
             k = self.hindsight - 1
             zk = torch.stack([g.sample_z(n, fake.device) for _ in range(k)])
@@ -341,7 +341,9 @@ class GANLoss(nn.Module):
             ls.append(l[moved]); zs.append(zk[best.indices[moved], moved])  # ...and recompute only those with gradients
         if self.anchor and noisy: ls.append(l); zs.append(torch.zeros_like(z0))
         if self.mode_seeking and noisy: z_ms = g.sample_z(n, fake.device); ls.append(l); zs.append(z_ms)
-        outs = list(g(torch.cat(ls), torch.cat(zs))[:, 1:].split([len(o) for o in ls])) if ls else []
+        # one pass with gradients per term, so that a BatchNorm generator normalises each term's pictures among themselves as
+        # before (the z = 0 colourings apart from the noisy ones); only the pictures each term needs go through
+        outs = [g(li, zi)[:, 1:] if len(li) else li.new_zeros(0, 2, *li.shape[2:]) for li, zi in zip(ls, zs)]
         if self.hindsight > 1 and noisy: l1 = l1.index_put((moved,), ab_l1(outs.pop(0), real[moved]))  # best of K per picture
         c['g_l1'] = l1.mean()
         if self.l1 or self.pretrain: loss = loss + (self.l1 or 1.)*c['g_l1']

@@ -65,6 +65,19 @@ def measure(recipe:str, preset:str, size:int, steps:int, switch:str, profile:boo
     if profile: out['profile'] = profile_steps(learn)
     return out
 
+def measure_inference(size:int, n:int=25, reps:int=7)->dict:
+    "Milliseconds to colour one picture with `n` noises in one call, default generator in eval mode, without gradients"
+    import torch
+    from anime_colorization.unet import UNetGenerator
+    torch.manual_seed(0)
+    g = UNetGenerator().eval()
+    l, z = torch.rand(1, 1, size, size).repeat(n, 1, 1, 1)*2 - 1, torch.randn(n, 8)
+    times = []
+    with torch.no_grad():
+        for _ in range(reps + 1):
+            t = time.perf_counter(); g(l, z); times.append(time.perf_counter() - t)
+    return dict(ms=1000*statistics.median(times[1:]))
+
 def profile_steps(learn)->dict:
     "The torch.profiler table (top operators by own CPU time) of one generator step and one critic step"
     import torch
@@ -109,7 +122,8 @@ def main():
     p.add_argument('--switches', action='store_true', help="also try channels_last, bf16 autocast, compile and threads")
     args = p.parse_args()
     if args.one:
-        print(json.dumps(measure(*json.loads(args.one)))); return
+        a = json.loads(args.one)
+        print(json.dumps(measure_inference(*a[1:]) if a[0] == 'inference' else measure(*a))); return
     import torch
     base = baseline_tree(args.baseline)
     flags = ' '.join(f for f in ('avx512_bf16', 'amx_bf16', 'avx512f', 'avx2') if f in Path('/proc/cpuinfo').read_text()) if Path('/proc/cpuinfo').exists() else '?'
@@ -132,6 +146,17 @@ def main():
                 print(f"{recipe:8s} {preset:8s} {size:4d} | {fmt(b):>34s} | {fmt(n):>29s} | {b['iteration']/n['iteration']:7.2f}x | "
                       f"{keras:10.2f} {keras/n['iteration']:6.2f}x", flush=True)
                 if args.profile: profiles.append((f"{recipe} {preset} {size} px", runs['now'][0]['profile']))
+    print(f"\nInference: one picture coloured with 25 noises in one call (default generator, eval mode, no gradients)")
+    for size in args.size:
+        res = {k: [] for k in ('base', 'now')}
+        for _ in range(args.repeats):
+            for k, tree in (('base', base), ('now', None)):
+                env = dict(os.environ, PYTHONPATH=str(tree or ROOT))
+                out = subprocess.run([sys.executable, __file__, '--one', json.dumps(['inference', size])], capture_output=True,
+                                     text=True, env=env, cwd=tempfile.gettempdir(), check=True)
+                res[k].append(json.loads(out.stdout.strip().splitlines()[-1])['ms'])
+        b, n = statistics.median(res['base']), statistics.median(res['now'])
+        print(f"{size:4d} px: baseline {b:7.1f} ms, now {n:7.1f} ms ({b/n:.2f}x)", flush=True)
     if args.switches:
         print("\nPyTorch switches on the default recipes (current code), each against plain float32 in the same run:")
         for size in args.size:
