@@ -317,6 +317,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                         'anime_colorization.gan.critic_norm': ('gan.html#critic_norm', 'anime_colorization/gan.py'),
                                         'anime_colorization.gan.export_generator': ( 'gan.html#export_generator',
                                                                                      'anime_colorization/gan.py'),
+                                        'anime_colorization.gan.full': ('gan.html#full', 'anime_colorization/gan.py'),
                                         'anime_colorization.gan.gan_learner': ('gan.html#gan_learner', 'anime_colorization/gan.py'),
                                         'anime_colorization.gan.gan_splitter': ('gan.html#gan_splitter', 'anime_colorization/gan.py'),
                                         'anime_colorization.gan.gradient_penalty': ( 'gan.html#gradient_penalty',

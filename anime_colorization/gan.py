@@ -25,10 +25,10 @@ from torch.nn.utils.parametrizations import spectral_norm
 __all__ = ['CRITIC_NORMS', 'PADDINGS', 'CHECKPOINT_FORMAT', 'GENERATOR_FORMAT', 'critic_norm', 'same_pad', 'add_spectral_norm',
            'has_spectral_norm', 'patch_mean', 'SeedCritic', 'patch_conv', 'PatchCritic', 'seed_critic', 'patch_critic',
            'wgan_critic', 'critic_config', 'critic_from_config', 'kept_buffers', 'plain', 'GANModel',
-           'gradient_penalty', 'GANLoss', 'GANComponent', 'ab_l1', 'GANSwitcher', 'BF16Autocast', 'save_checkpoint',
-           'load_checkpoint', 'GANCheckpoint', 'ShardedDL', 'DataParallelGAN', 'export_generator', 'load_generator',
-           'gan_splitter', 'gan_learner', 'image_size', 'recipe_settings', 'pretrain_generator', 'plot_gan_losses',
-           'show_colorings']
+           'gradient_penalty', 'full', 'GANLoss', 'GANComponent', 'ab_l1', 'GANSwitcher', 'BF16Autocast',
+           'save_checkpoint', 'load_checkpoint', 'GANCheckpoint', 'ShardedDL', 'DataParallelGAN', 'export_generator',
+           'load_generator', 'gan_splitter', 'gan_learner', 'image_size', 'recipe_settings', 'pretrain_generator',
+           'plot_gan_losses', 'show_colorings']
 
 # %% ../nbs/03_gan.ipynb #b9d539d4
 import warnings
@@ -294,6 +294,11 @@ def gradient_penalty(critic:nn.Module, # the critic
     return ((grad.float().flatten(1).norm(2, dim=1) - 1)**2).mean()
 
 # %% ../nbs/03_gan.ipynb #5b0146e7
+def full(x:Tensor, # a tensor, perhaps in bfloat16 or float16 under autocast
+        )->Tensor:
+    "`x` in float32, or in its own precision when that is higher (losses are reduced in it)"
+    return x.float() if x.dtype in (torch.bfloat16, torch.float16) else x
+
 class GANLoss(nn.Module):
     "Generator or critic loss of a conditional GAN, with L1, mode-seeking and gradient-penalty terms"
     def __init__(self, model:GANModel, # the GAN whose mode decides which loss is computed
@@ -314,7 +319,7 @@ class GANLoss(nn.Module):
         self.hindsight, self.anchor = hindsight, float(anchor)
         self.components, self.pretrain = {}, False  # `pretrain`: L1 only (set by `GANSwitcher`)
 
-    def _score(self, x): return patch_mean(self.model.critic(x).float())
+    def _score(self, x): return patch_mean(full(self.model.critic(x)))
 
     def generator_loss(self, fake, real):
         "Adversarial + L1 (best of K) + z = 0 anchor + mode-seeking loss of a generator step"
@@ -325,7 +330,7 @@ class GANLoss(nn.Module):
             with kept_buffers(self.model.critic): s = self._score(fake)
             c['g_adv'] = F.softplus(-s).mean() if self.adversarial == 'bce' else -s.mean()
             loss = loss + self.adv_weight*c['g_adv']
-        ab_l1 = lambda ab, target: (ab - target[:, 1:]).abs().float().flatten(1).mean(1)  # per picture
+        ab_l1 = lambda ab, target: full(ab - target[:, 1:]).abs().flatten(1).mean(1)  # per picture
         l1, z0, ls, zs = ab_l1(fake[:, 1:], real), g.last_z, [], []  # `ls`, `zs`: the one batched pass with gradients
         if self.hindsight > 1 and noisy:  # pick each picture's closest noise without gradients...
             k = self.hindsight - 1
@@ -344,7 +349,7 @@ class GANLoss(nn.Module):
             c['g_anchor'] = ab_l1(outs.pop(0), real).mean()
             loss = loss + self.anchor*c['g_anchor']
         if self.mode_seeking and noisy:
-            c['g_ms'] = (fake[:, 1:] - outs.pop(0)).abs().float().mean() / (z0 - z_ms).abs().float().mean().clamp_min(1e-8)
+            c['g_ms'] = full(fake[:, 1:] - outs.pop(0)).abs().mean() / full(z0 - z_ms).abs().mean().clamp_min(1e-8)
             loss = loss + self.mode_seeking / (c['g_ms'] + 1e-5)
         g.last_z = z0
         self.components = {k: v.detach() for k, v in c.items()}
