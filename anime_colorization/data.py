@@ -4,22 +4,24 @@
 
 # %% ../nbs/00_data.ipynb #46e7b5fa
 from __future__ import annotations
-import hashlib, io, json, os, warnings, zipfile
+import hashlib, io, itertools, json, os, warnings, zipfile
 from importlib import resources
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
-from collections import Counter
+from collections import Counter, deque
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from PIL import Image, ImageCms, ImageOps
 from fastprogress.fastprogress import progress_bar
 
 # %% auto #0
-__all__ = ['IMAGE_EXTENSIONS', 'REASONS', 'CACHE_VERSION', 'REGIONS', 'BACKGROUND', 'SKIN', 'HAIR', 'COLLAR', 'OUTLINE', 'EYES',
-           'PUPIL', 'HIGHLIGHT', 'MOUTH', 'COLOURS', 'MASK_COLOURS', 'MAX_STRANDS', 'ImageItem', 'DataError',
-           'find_images', 'BadImage', 'to_rgb', 'is_grayscale', 'white_border_share', 'ImageFilters', 'square_resize',
-           'DataReport', 'default_cache_dir', 'source_fingerprint', 'ImageCache', 'image_cache', 'split_indices',
-           'sample_faces', 'make_palette', 'render_regions', 'colourise', 'SyntheticFace', 'SyntheticFaces']
+__all__ = ['IMAGE_EXTENSIONS', 'REASONS', 'CACHE_VERSION', 'WINDOW_BYTES', 'REGIONS', 'BACKGROUND', 'SKIN', 'HAIR', 'COLLAR',
+           'OUTLINE', 'EYES', 'PUPIL', 'HIGHLIGHT', 'MOUTH', 'COLOURS', 'MASK_COLOURS', 'MAX_STRANDS', 'ImageItem',
+           'DataError', 'find_images', 'BadImage', 'to_rgb', 'is_grayscale', 'white_border_share', 'ImageFilters',
+           'square_resize', 'DataReport', 'default_cache_dir', 'source_fingerprint', 'ImageCache', 'image_cache',
+           'split_indices', 'sample_faces', 'make_palette', 'render_regions', 'colourise', 'SyntheticFace',
+           'SyntheticFaces']
 
 # %% ../nbs/00_data.ipynb #5a95060a
 IMAGE_EXTENSIONS = {'.png', '.jpg', '.jpeg', '.jfif', '.bmp', '.gif', '.webp', '.tif', '.tiff'}
@@ -270,41 +272,134 @@ def _atomic_write(path:Path, write):
     try: write(tmp); os.replace(tmp, path)
     finally: tmp.unlink(missing_ok=True)
 
-def _save_cache(npy:Path, meta:Path, images:np.ndarray, info:dict):
-    npy.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write(npy, lambda p: np.save(open(p, 'wb'), images, allow_pickle=False))
-    _atomic_write(meta, lambda p: p.write_text(json.dumps(info)))
-
 # %% ../nbs/00_data.ipynb #10311d8f
-def _build(items, size, filters, report, progress):
-    "Decode, validate, filter, de-duplicate and resize `items`"
-    images, kept, seen = [], [], set()
+def _decode(item:ImageItem, # the file
+            size:int, # side of the square picture
+            filters:ImageFilters, # what is kept, and how it is made square
+            zf:zipfile.ZipFile|None=None, # the open archive, for an item of a zip source
+           )->tuple:
+    "The file's digest, the reason to exclude it (or `None`), and its picture at `size` when it is kept"
+    data = zf.read(item.name) if zf is not None else (item.source/item.name).read_bytes()
+    digest = hashlib.blake2b(data, digest_size=16).digest()
+    try: rgb = to_rgb(_open(data))
+    except BadImage as e: return digest, e.reason, None
+    reason = filters.reject(rgb)
+    return digest, reason, None if reason else square_resize(rgb, size, filters.resize)
+
+def _decode_chunk(items:list, size:int, filters:ImageFilters)->list:
+    "`_decode` each of `items`, opening each zip archive once"
     zips = {}
-    for item in progress_bar(items, leave=False) if progress else items:
-        if item.source.is_file():  # keep one zip handle open per archive
-            zf = zips.get(item.source) or zips.setdefault(item.source, zipfile.ZipFile(item.source))
-            data = zf.read(item.name)
-        else: data = (item.source/item.name).read_bytes()
-        digest = hashlib.blake2b(data, digest_size=16).digest()
-        if data and digest in seen: report.exclude(item, 'duplicate'); continue
-        try: rgb = to_rgb(_open(data))
-        except BadImage as e: report.exclude(item, e.reason); continue
-        reason = filters.reject(rgb)
-        if reason: report.exclude(item, reason); continue
-        seen.add(digest)
-        images.append(square_resize(rgb, size, filters.resize)); kept.append(item)
-    for zf in zips.values(): zf.close()
-    return np.stack(images) if images else np.zeros((0, size, size, 3), np.uint8), kept
+    def archive(src): return zips.get(src) or zips.setdefault(src, zipfile.ZipFile(src))
+    try: return [_decode(i, size, filters, archive(i.source) if i.source.is_file() else None) for i in items]
+    finally:
+        for zf in zips.values(): zf.close()
+
+# %% ../nbs/00_data.ipynb #d3c0de01
+def _decoded(items:list, # the files, in order
+             size:int, # side of the square pictures
+             filters:ImageFilters, # what is kept, and how it is made square
+             workers:int=1, # decoding threads (1: one file after another, in this thread)
+             chunk:int=64, # files per task
+            ):
+    "Each item's `_decode` result, in the items' order, with at most two chunks per thread in flight"
+    chunks = [items[i:i+chunk] for i in range(0, len(items), chunk)]
+    if workers <= 1 or len(chunks) <= 1:
+        for c in chunks: yield from _decode_chunk(c, size, filters)
+        return
+    pool, todo, pending = ThreadPoolExecutor(workers), iter(chunks), deque()
+    def submit(n): pending.extend(pool.submit(_decode_chunk, c, size, filters) for c in itertools.islice(todo, n))
+    try:
+        submit(2*workers)
+        while pending:
+            done = pending.popleft().result()
+            submit(1)
+            yield from done
+    finally: pool.shutdown(cancel_futures=True)
+
+def _kept(items:list, # the files, in order
+          results, # their `_decode` results, in the same order
+          report:DataReport, # counts each excluded file with its reason
+         ):
+    "The `(item, picture)` pairs kept, in order: the first of identical files, when not rejected"
+    seen = set()
+    for item, (digest, reason, picture) in zip(items, results):
+        if digest in seen: report.exclude(item, 'duplicate')
+        elif reason: report.exclude(item, reason)
+        else: seen.add(digest); yield item, picture
+
+# %% ../nbs/00_data.ipynb #d3c0de05
+WINDOW_BYTES = 32*2**20  # the most of the cache file mapped at once while it is written
+
+def _npy_header(shape:tuple)->bytes:
+    "The header numpy writes before a C-ordered uint8 array of `shape`"
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buf, {'descr': '|u1', 'fortran_order': False, 'shape': tuple(shape)})
+    return buf.getvalue()
+
+def _shrink_npy(path:Path, # a uint8 `.npy` file
+                n:int, # rows to keep
+                shape:tuple, # the shape of one row
+               ):
+    "Keep only the first `n` rows of the `.npy` file: rewrite the header for them and cut the rest"
+    row, head = int(np.prod(shape)), _npy_header((n, *shape))
+    with open(path, 'r+b') as f:
+        version = np.lib.format.read_magic(f)
+        (np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0)(f)
+        offset = f.tell()
+        if len(head) == offset:  # numpy leaves room in the header for the row count to change
+            f.seek(0); f.write(head); f.truncate(offset + n*row); return
+    tmp = path.with_name(path.name + '.shrink')  # an older numpy without that room: copy, a window at a time
+    try:
+        with open(tmp, 'wb') as out:
+            out.write(head)
+            with open(path, 'rb') as f:
+                f.seek(offset)
+                for left in range(n*row, 0, -WINDOW_BYTES): out.write(f.read(min(left, WINDOW_BYTES)))
+        os.replace(tmp, path)
+    finally: tmp.unlink(missing_ok=True)
+
+def _build(items:list, # the files, in order
+           size:int, # side of the square pictures
+           filters:ImageFilters, # what is kept, and how it is made square
+           report:DataReport, # counts each excluded file with its reason
+           path:Path, # the `.npy` file to write
+           progress:bool=False, # show a progress bar
+           workers:int=1, # decoding threads
+          )->list:
+    "Decode, validate, filter, de-duplicate and resize `items`, writing the kept pictures into `path` as they come; the kept items"
+    shape = (size, size, 3)
+    row, per = int(np.prod(shape)), max(1, WINDOW_BYTES//int(np.prod(shape)))
+    made = np.lib.format.open_memmap(path, mode='w+', dtype=np.uint8, shape=(len(items), *shape))
+    offset = made.offset; del made  # the file, with room for every item; nothing of it is in memory yet
+    results = _decoded(items, size, filters, workers)
+    if progress: results = progress_bar(results, total=len(items), leave=False)
+    kept, window, start = [], None, 0
+    for item, picture in _kept(items, results, report):
+        n = len(kept)
+        if window is None or n == start + len(window):
+            if window is not None: window.flush()
+            start, window = n, np.memmap(path, np.uint8, 'r+', offset + n*row, (min(per, len(items) - n), *shape))
+        window[n - start] = picture
+        kept.append(item)
+    if window is not None: window.flush(); del window
+    _shrink_npy(path, len(kept), shape)
+    return kept
 
 # %% ../nbs/00_data.ipynb #b97220db
+def _cores()->int:
+    "The CPU cores this process may run on"
+    return len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1
+
 def image_cache(source:str|Path, # a folder tree, a flat folder or a `.zip` archive
                 size:int=64, # side of the square training images
                 cache_dir:str|Path|None=None, # where to keep the cache (default: `default_cache_dir()`)
                 progress:bool=True, # show a progress bar while building
+                workers:int|None=None, # decoding threads for a build (default: one per core)
                 **filters, # `ImageFilters` fields: `min_size`, `keep_grayscale`, `white_background`, ...
                )->ImageCache:
     "Images of `source` decoded once at `size` x `size`, cached on disk and memory-mapped on later calls"
     flt = filters if isinstance(filters, ImageFilters) else ImageFilters(**filters)
+    if workers is not None and workers < 1: raise ValueError(f"workers must be at least 1, not {workers}")
     source = Path(source).expanduser()
     skipped = Counter()
     items = find_images(source, skipped)
@@ -312,26 +407,33 @@ def image_cache(source:str|Path, # a folder tree, a flat folder or a `.zip` arch
     key = hashlib.blake2b(key_src.encode(), digest_size=12).hexdigest()
     cdir = Path(cache_dir).expanduser() if cache_dir else default_cache_dir()
     npy, meta = cdir/f"{key}.npy", cdir/f"{key}.json"
-    if npy.exists() and meta.exists():
+    if npy.exists() and meta.exists():  # the `.json` is written last: it marks a finished build
         try:
             info = json.loads(meta.read_text())
             images = np.load(npy, mmap_mode='r', allow_pickle=False)
-            if len(images) == len(info['names']):
+            if len(images) == len(info['names']) and images.shape[1:] == (size, size, 3) and images.dtype == np.uint8:
                 report = DataReport(**{**info['report'], 'source': str(source)})
                 return ImageCache(images, info['names'], info['characters'], report, npy)
         except (OSError, ValueError, KeyError, TypeError): pass  # a damaged cache is rebuilt
-    report = DataReport(str(source), found=len(items), skipped=dict(skipped))
-    images, kept = _build(items, size, flt, report, progress)
-    characters = [i.character for i in kept]
-    report.kept, report.characters = len(kept), len({c for c in characters if c is not None})
-    names = [i.name for i in kept]
+    workers = workers or _cores()
+    def new_report(): return DataReport(str(source), found=len(items), skipped=dict(skipped))
+    def finish(report, kept):
+        report.kept, report.characters = len(kept), len({i.character for i in kept if i.character is not None})
+        return [i.name for i in kept], [i.character for i in kept]
     try:
-        _save_cache(npy, meta, images, dict(names=names, characters=characters, report=asdict(report)))
-        images, path = np.load(npy, mmap_mode='r', allow_pickle=False), npy
+        cdir.mkdir(parents=True, exist_ok=True)
+        report, kept = new_report(), []
+        _atomic_write(npy, lambda tmp: kept.extend(_build(items, size, flt, report, tmp, progress, workers)))
+        names, characters = finish(report, kept)
+        _atomic_write(meta, lambda p: p.write_text(json.dumps(dict(names=names, characters=characters, report=asdict(report)))))
+        return ImageCache(np.load(npy, mmap_mode='r', allow_pickle=False), names, characters, report, npy)
     except OSError as e:
         warnings.warn(f"could not write the image cache in {cdir} ({e}); continuing in memory")
-        path = None
-    return ImageCache(images, names, characters, report, path)
+    report = new_report()
+    pairs = list(_kept(items, _decoded(items, size, flt, workers), report))
+    names, characters = finish(report, [i for i, _ in pairs])
+    images = np.stack([p for _, p in pairs]) if pairs else np.zeros((0, size, size, 3), np.uint8)
+    return ImageCache(images, names, characters, report, None)
 
 # %% ../nbs/00_data.ipynb #88260aca
 def split_indices(characters:list, # each image's character, or `None`
