@@ -251,7 +251,7 @@ def train(data:str=None, # training pictures: a folder, a .zip, 'samples' (bundl
     if hindsight is not None and hindsight < 1: raise CliError(f"--hindsight {hindsight}: at least 1 (1 is plain L1)")
     arch = {k: v for k, v in dict(noise=noise, upsample=upsample).items() if v}
     gen = UNetGenerator(**arch, size=size) if arch else None
-    learn = recipe(dls, preset=preset, l1=l1, mode_seeking=mode_seeking, hindsight=hindsight, anchor=False if no_anchor else None,
+    learn = recipe(dls, preset=preset, l1=l1, mode_seeking=mode_seeking, hindsight=hindsight, anchor=0. if no_anchor else None,
                    generator=gen)
     if rank != 0: learn.remove_cbs([cb for cb in learn.cbs if type(cb).__name__ == 'ProgressCallback'])
     learn.lr = [lr_g or learn.lr[0], lr_d or learn.lr[1]]

@@ -27,7 +27,8 @@ __all__ = ['CRITIC_NORMS', 'PADDINGS', 'CHECKPOINT_FORMAT', 'GENERATOR_FORMAT', 
            'wgan_critic', 'critic_config', 'critic_from_config', 'kept_buffers', 'plain', 'GANModel',
            'gradient_penalty', 'GANLoss', 'GANComponent', 'ab_l1', 'GANSwitcher', 'BF16Autocast', 'save_checkpoint',
            'load_checkpoint', 'GANCheckpoint', 'ShardedDL', 'DataParallelGAN', 'export_generator', 'load_generator',
-           'gan_splitter', 'gan_learner', 'image_size', 'pretrain_generator', 'plot_gan_losses', 'show_colorings']
+           'gan_splitter', 'gan_learner', 'image_size', 'recipe_settings', 'pretrain_generator', 'plot_gan_losses',
+           'show_colorings']
 
 # %% ../nbs/03_gan.ipynb #b9d539d4
 import warnings
@@ -302,42 +303,50 @@ class GANLoss(nn.Module):
                  mode_seeking:float=0., # weight of the mode-seeking (MSGAN) term
                  gp:float=10., # weight of the gradient penalty (for 'wgan')
                  hindsight:int=1, # noises per picture for a best-of-K L1 term (1: plain L1)
-                 anchor:bool=False, # also hold the colouring with z = 0 to the real colours by plain L1
+                 anchor:float=0., # weight of plain L1 on the colouring with z = 0 (0: none)
                 ):
         super().__init__()
         if hindsight < 1: raise ValueError(f"hindsight must be at least 1, got {hindsight}")
         if adversarial not in ('bce', 'wgan'): raise ValueError(f"adversarial must be 'bce' or 'wgan', not {adversarial!r}")
+        if isinstance(anchor, bool) or anchor < 0:
+            raise ValueError(f"anchor is the weight of the z = 0 L1 term (a number >= 0, e.g. 100.), got {anchor!r}")
         self.model, self.adversarial, self.adv_weight, self.l1, self.mode_seeking, self.gp = model, adversarial, adv_weight, l1, mode_seeking, gp
-        self.hindsight, self.anchor = hindsight, anchor
+        self.hindsight, self.anchor = hindsight, float(anchor)
         self.components, self.pretrain = {}, False  # `pretrain`: L1 only (set by `GANSwitcher`)
 
     def _score(self, x): return patch_mean(self.model.critic(x).float())
 
     def generator_loss(self, fake, real):
-        "Adversarial + L1 + mode-seeking loss of a generator step"
+        "Adversarial + L1 (best of K) + z = 0 anchor + mode-seeking loss of a generator step"
         c, loss = {}, fake.new_zeros((), dtype=torch.float32)
+        g, n, l = self.model.generator, len(fake), fake[:, :1]
+        noisy = not self.pretrain and getattr(g, 'latent', 0) > 0
         if self.adv_weight and not self.pretrain:
             with kept_buffers(self.model.critic): s = self._score(fake)
             c['g_adv'] = F.softplus(-s).mean() if self.adversarial == 'bce' else -s.mean()
             loss = loss + self.adv_weight*c['g_adv']
-        l1 = (fake[:, 1:] - real[:, 1:]).abs().float().flatten(1).mean(1)
-        if self.hindsight > 1 and not self.pretrain and getattr(self.model.generator, 'latent', 0):
-            g, z1 = self.model.generator, self.model.generator.last_z
-            more = [(g(fake[:, :1])[:, 1:] - real[:, 1:]).abs().float().flatten(1).mean(1) for _ in range(self.hindsight - 1)]
-            l1, g.last_z = torch.stack([l1, *more]).min(0).values, z1  # each picture is held only to its closest colouring
+        ab_l1 = lambda ab, target: (ab - target[:, 1:]).abs().float().flatten(1).mean(1)  # per picture
+        l1, z0, ls, zs = ab_l1(fake[:, 1:], real), g.last_z, [], []  # `ls`, `zs`: the one batched pass with gradients
+        if self.hindsight > 1 and noisy:  # pick each picture's closest noise without gradients...
+            k = self.hindsight - 1
+            zk = torch.stack([g.sample_z(n, fake.device) for _ in range(k)])
+            with torch.no_grad(): dk = ab_l1(g(l.repeat(k, 1, 1, 1), zk.flatten(0, 1))[:, 1:], real.repeat(k, 1, 1, 1)).view(k, n)
+            best = dk.min(0)
+            moved = (best.values < l1.detach()).nonzero().squeeze(1)  # pictures whose closest noise is not their own
+            ls.append(l[moved]); zs.append(zk[best.indices[moved], moved])  # ...and recompute only those with gradients
+        if self.anchor and noisy: ls.append(l); zs.append(torch.zeros_like(z0))
+        if self.mode_seeking and noisy: z_ms = g.sample_z(n, fake.device); ls.append(l); zs.append(z_ms)
+        outs = list(g(torch.cat(ls), torch.cat(zs))[:, 1:].split([len(o) for o in ls])) if ls else []
+        if self.hindsight > 1 and noisy: l1 = l1.index_put((moved,), ab_l1(outs.pop(0), real[moved]))  # best of K per picture
         c['g_l1'] = l1.mean()
-        if self.anchor and not self.pretrain and getattr(self.model.generator, 'latent', 0):
-            g, z1 = self.model.generator, self.model.generator.last_z
-            c['g_anchor'] = (g(fake[:, :1], torch.zeros_like(z1))[:, 1:] - real[:, 1:]).abs().float().mean()
-            g.last_z = z1
-            loss = loss + (self.l1 or 1.)*c['g_anchor']
         if self.l1 or self.pretrain: loss = loss + (self.l1 or 1.)*c['g_l1']
-        if self.mode_seeking and not self.pretrain:
-            g = self.model.generator
-            z1 = g.last_z
-            fake2 = g(fake[:, :1], g.sample_z(len(fake), fake.device))
-            c['g_ms'] = (fake[:, 1:] - fake2[:, 1:]).abs().float().mean() / (z1 - g.last_z).abs().float().mean().clamp_min(1e-8)
+        if self.anchor and noisy:
+            c['g_anchor'] = ab_l1(outs.pop(0), real).mean()
+            loss = loss + self.anchor*c['g_anchor']
+        if self.mode_seeking and noisy:
+            c['g_ms'] = (fake[:, 1:] - outs.pop(0)).abs().float().mean() / (z0 - z_ms).abs().float().mean().clamp_min(1e-8)
             loss = loss + self.mode_seeking / (c['g_ms'] + 1e-5)
+        g.last_z = z0
         self.components = {k: v.detach() for k, v in c.items()}
         return loss
 
@@ -645,7 +654,7 @@ def gan_learner(dls, # `DataLoaders` of `(L, LAB)`, e.g. from `colorization_dls`
                 gp:float=10., # weight of the gradient penalty (for 'wgan')
                 adv_weight:float=1., # weight of the generator's adversarial term
                 hindsight:int=1, # noises per picture for a best-of-K ("hindsight") L1 term
-                anchor:bool=False, # also hold the z = 0 colouring to the real colours by plain L1
+                anchor:float=0., # weight of plain L1 on the z = 0 colouring (0: none)
                 lr:tuple=(1e-4, 1e-4), # learning rates of the generator and the critic
                 betas:tuple=(0.5, 0.999), # Adam's betas
                 cbs:list|None=None, # more callbacks
@@ -663,6 +672,13 @@ def gan_learner(dls, # `DataLoaders` of `(L, LAB)`, e.g. from `colorization_dls`
 def image_size(dls)->int:
     "Side of the square pictures a `colorization_dls` delivers"
     return dls.train_ds[0][-1].shape[-1]
+
+def recipe_settings(defaults:dict, # the recipe's value for each setting
+                    **given, # the caller's values; None keeps the recipe's
+                   )->dict:
+    "The recipe's `defaults`, overridden by every `given` value that is not None"
+    if unknown := set(given) - set(defaults): raise TypeError(f"unknown recipe settings: {sorted(unknown)}")
+    return {k: defaults[k] if given.get(k) is None else given[k] for k in defaults}
 
 # %% ../nbs/03_gan.ipynb #df9b971d
 def pretrain_generator(learn:Learner, # a GAN learner

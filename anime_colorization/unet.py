@@ -14,7 +14,7 @@ with warnings.catch_warnings():  # fastai 2.8 imports code that torch 2.9+ calls
 
 # %% auto #0
 __all__ = ['NOISE_MODES', 'NORMS', 'ACTS', 'UPSAMPLES', 'n_params', 'norm_layer', 'act_layer', 'down_conv', 'up_layer',
-           'broadcast_z', 'DenseNoiseMap', 'FiLM', 'DecoderLevel', 'UNetGenerator', 'generator_config',
+           'NearestUpConv', 'broadcast_z', 'DenseNoiseMap', 'FiLM', 'DecoderLevel', 'UNetGenerator', 'generator_config',
            'seed_generator']
 
 # %% ../nbs/02_unet.ipynb #5e29a922
@@ -74,7 +74,34 @@ def up_layer(ni:int,                   # input channels
         pad = (ks - 1)//2
         return nn.ConvTranspose2d(ni, nf, ks, stride=2, padding=pad, output_padding=2 + 2*pad - ks)
     if upsample == 'pixelshuffle': return PixelShuffle_ICNR(ni, nf, scale=2, blur=True, norm_type=None, act_cls=None)
-    return nn.Sequential(nn.Upsample(scale_factor=2, mode='nearest'), nn.Conv2d(ni, nf, 3, padding=1, padding_mode=padding_mode))
+    return NearestUpConv(ni, nf, padding_mode)
+
+# %% ../nbs/02_unet.ipynb #b0282e03
+# taps of the 4x4 transposed kernel as sums of the 3x3 kernel's, per axis: k0 <- w2, k1 <- w1+w2, k2 <- w0+w1, k3 <- w0
+_NEAREST_TAPS = torch.tensor([[0., 0, 1], [0, 1, 1], [1, 1, 0], [1, 0, 0]])
+_SMALL_PAD = {'reflect': 'replicate', 'replicate': 'replicate', 'circular': 'circular'}  # padding of the small map equivalent to the upsampled one's
+
+class NearestUpConv(nn.Sequential):
+    "Nearest-neighbour 2x upsampling then a 3x3 convolution, computed as one stride-2 4x4 transposed convolution"
+    def __init__(self, ni:int,                # input channels
+                 nf:int,                      # output channels
+                 padding_mode:str='zeros',    # padding of the 3x3 convolution: 'zeros', 'reflect', 'replicate' or 'circular'
+                ):
+        super().__init__(nn.Upsample(scale_factor=2, mode='nearest'), nn.Conv2d(ni, nf, 3, padding=1, padding_mode=padding_mode))
+
+    def transposed_weight(self)->Tensor:
+        "The `(ni, nf, 4, 4)` transposed-convolution kernel equal to upsampling then the 3x3 convolution"
+        w = self[1].weight
+        taps = _NEAREST_TAPS.to(device=w.device, dtype=w.dtype)
+        return torch.einsum('ak,bl,oikl->ioab', taps, taps, w)
+
+    def forward(self, x:Tensor, # features `(B, ni, h, w)`
+               )->Tensor:       # features `(B, nf, 2h, 2w)`
+        "The same values as `Upsample` then `Conv2d`, at 2.25x fewer multiply-adds"
+        conv, w = self[1], self.transposed_weight().to(x.dtype)
+        bias = None if conv.bias is None else conv.bias.to(x.dtype)
+        if conv.padding_mode == 'zeros': return F.conv_transpose2d(x, w, bias, stride=2, padding=1)
+        return F.conv_transpose2d(F.pad(x, (1, 1, 1, 1), mode=_SMALL_PAD[conv.padding_mode]), w, bias, stride=2, padding=3)
 
 # %% ../nbs/02_unet.ipynb #ee591ef9
 def broadcast_z(z:Tensor, # noise `(B, latent)`

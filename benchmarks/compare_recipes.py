@@ -37,10 +37,10 @@ RECIPES = {
     'dcgan_decoder':   ('dcgan', dict(warmup=0.25, noise='decoder')),
     'dcgan_hindsight': ('dcgan', dict(warmup=0.25, hindsight=4)),
     'dcgan_hindsight_decoder': ('dcgan', dict(warmup=0.25, hindsight=4, noise='decoder')),
-    'dcgan_anchor':    ('dcgan', dict(warmup=0.25, hindsight=4, anchor=True)),
-    'dcgan_anchor_nearest': ('dcgan', dict(warmup=0.25, hindsight=4, anchor=True, upsample='nearest')),
-    'wgan_gp_anchor':  ('wgan',  dict(warmup=0.25, hindsight=4, anchor=True)),
-    'wgan_gp_anchor_nearest': ('wgan', dict(warmup=0.25, hindsight=4, anchor=True, upsample='nearest')),
+    'dcgan_anchor':    ('dcgan', dict(warmup=0.25, hindsight=4, anchor=100.)),
+    'dcgan_anchor_nearest': ('dcgan', dict(warmup=0.25, hindsight=4, anchor=100., upsample='nearest')),
+    'wgan_gp_anchor':  ('wgan',  dict(warmup=0.25, hindsight=4, anchor=100.)),
+    'wgan_gp_anchor_nearest': ('wgan', dict(warmup=0.25, hindsight=4, anchor=100., upsample='nearest')),
 }
 BASELINES = ('gray', 'mean_ab')
 TRAIN, EVAL = slice(0, 14000), slice(14000, 14200)   # SEED_BASELINE.md: sorted(files)[:14000] / [14000:14200]
@@ -73,13 +73,13 @@ def learner(recipe:str, train:np.ndarray, valid:np.ndarray, seed:int, device):
     size = train.shape[1]
     if kind == 'l1':
         gen = UNetGenerator(latent=0, upsample='transpose', size=size, seed=seed)
-        learn = dcgan_learner(dls, generator=gen, mode_seeking=0., hindsight=1, anchor=False)
+        learn = dcgan_learner(dls, generator=gen, mode_seeking=0., hindsight=1, anchor=0.)
     else:
         preset = opts.get('preset')
         gen = None if preset else UNetGenerator(noise=opts.get('noise', 'all_scales'), upsample=opts.get('upsample', 'transpose'),
                                                 size=size, seed=seed)
         make = dcgan_learner if kind == 'dcgan' else wgan_gp_learner
-        learn = make(dls, preset=preset, generator=gen, hindsight=opts.get('hindsight', 1), anchor=opts.get('anchor', False))
+        learn = make(dls, preset=preset, generator=gen, hindsight=opts.get('hindsight', 1), anchor=opts.get('anchor', 0.))
         if preset: learn.model.generator.manual_seed(seed)
     learn.remove_cbs([cb for cb in learn.cbs if isinstance(cb, BF16Autocast)])
     return learn
