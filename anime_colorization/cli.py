@@ -162,7 +162,8 @@ class EpochLines(Callback):
     def before_fit(self): self.learn.logger = lambda *a, **k: None
     def after_epoch(self):
         if self.epoch < self.start_epoch: return
-        values = [f"{n} {v:.6g}" if isinstance(v, float) else f"{n} {v}" for n, v in zip(self.recorder.metric_names[1:], self.recorder.log[1:])]
+        values = [f"{n} {v:.6g}" if isinstance(v, float) else f"{n} {v}"
+                  for n, v in zip(self.recorder.metric_names[1:], self.recorder.log[1:]) if v is not None]
         phase = ' (L1 only)' if self.epoch < self.pretrain else ''
         print(f"epoch {self.epoch + 1}/{self.n_epoch}{phase}: {', '.join(values)}", flush=True)
 
@@ -321,8 +322,6 @@ def train(data:str=None, # training pictures: a folder, a .zip, 'samples' (bundl
         if device != 'cpu' and torch.cuda.is_available(): torch.cuda.set_device(int(os.environ.get('LOCAL_RANK', 0)))
         dist.init_process_group('nccl' if device != 'cpu' and torch.cuda.is_available() else 'gloo')
     try:
-        if rank == 0: _prepare_out(out, resume)
-        if world > 1: dist.barrier()
         settings = dict(data=data, gan=gan, preset=preset, size=size, epochs=epochs, bs=bs, seed=seed, lr_g=lr_g, lr_d=lr_d, l1=l1,
                         anchor=anchor, mode_seeking=mode_seeking, noise=noise, upsample=upsample, hindsight=hindsight,
                         valid_pct=valid_pct, white_background=white_background, keep_grayscale=keep_grayscale,
@@ -348,6 +347,8 @@ def train(data:str=None, # training pictures: a folder, a .zip, 'samples' (bundl
         try: start = load_checkpoint(learn, ckpt) if resume else 0
         except (ValueError, KeyError, IndexError, TypeError, RuntimeError) as e:
             raise CliError(f"{ckpt}: cannot resume from it: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
+        if rank == 0: _prepare_out(out, resume)  # only now that everything checked out: a refused command leaves nothing behind
+        if world > 1: dist.barrier()
         total = pre + epochs
         run = dict(command=command_line('train', train, given), settings=settings, versions=_versions(),
                    data_report=asdict(dls.report), pretrain_epochs=pre, total_epochs=total, start_epoch=start,
