@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_evaluation.ipynb #e4f10221
 from __future__ import annotations
-import math, warnings
+import warnings
 from itertools import combinations
 from pathlib import Path
 import numpy as np
