@@ -169,7 +169,7 @@ class EpochLines(Callback):
 
 class StopOnNaN(Callback):
     "Stop training when a loss is not finite, naming the epoch and step"
-    order = 1
+    order, message = 1, None  # `message`: why training stopped (None, also when there was nothing left to train)
     def before_fit(self): self.message = None
     def after_loss(self):
         loss = float(self.loss.detach())
