@@ -8,36 +8,36 @@ import sys
 from pathlib import Path
 
 import matplotlib, warnings
-from fastcore.script import call_parse, parse_cli, CliError, is_cli
+from fastcore.script import call_parse, parse_cli, CliError
 from PIL import Image
 
 # %% auto #0
-__all__ = ['PNG_MAKER', 'RUN_FILES', 'EVAL_FILES', 'COMMANDS', 'check_writable', 'save_figure', 'data', 'EpochLog', 'StopOnNaN',
-           'NoGANPhase', 'QuietRank', 'train', 'evaluate', 'main']
+__all__ = ['PNG_MAKER', 'SYNTHETIC_SEEDS', 'TEMP_FILES', 'RUN_FILES', 'EVAL_FILES', 'COMMANDS', 'check_writable', 'save_figure',
+           'data_source', 'one_line', 'data', 'EpochLog', 'EpochLines', 'StopOnNaN', 'NoGANPhase', 'QuietRank',
+           'command_line', 'train', 'evaluate', 'main']
 
 # %% ../nbs/09_cli.ipynb #cc15a126
-import csv, json, math, os, platform, re, shutil, time
+import contextvars, csv, inspect, json, math, os, platform, re, time
 from dataclasses import asdict
 from typing import Annotated
 import numpy as np
 import torch
 from torch import nn
 from . import __version__
-from .data import DataError, sample_faces, SyntheticFaces
+from .data import DataError, SyntheticFaces
 from .lab import colorization_dls
 from .unet import UNetGenerator, NOISE_MODES, UPSAMPLES
 from .gan import (GANCheckpoint, load_checkpoint, export_generator, load_generator, plot_gan_losses,
                                     show_colorings, DataParallelGAN)
 import hashlib
 import torch.distributed as dist
-from .lab import rgb_to_lab, normalize_lab
-from .evaluation import (evaluate as evaluate_colouriser, colourings, colourfulness, ConstantAB,
-                                           _source_images, _rgb)
+from .evaluation import evaluate as evaluate_colouriser, ConstantAB, plot_chroma
 from .dcgan import dcgan_learner
 from .wgan_gp import wgan_gp_learner
 with warnings.catch_warnings():
     warnings.simplefilter('ignore', FutureWarning)
     from fastai.callback.core import Callback, CancelFitException
+    from fastai.callback.progress import ProgressCallback
     from fastai.torch_core import set_seed
 
 # %% ../nbs/09_cli.ipynb #f55ab1e5
@@ -46,9 +46,9 @@ PNG_MAKER = 'anime_colorization'
 def check_writable(path:Path, # a file the command is about to write
                    overwrite:bool=False, # replace the file even if we did not make it
                   ):
-    "Refuse to replace a file unless we made it (a PNG with our maker tag) or `overwrite` is given"
-    if not path.exists() or overwrite: return
+    "Refuse to replace a file unless we made it (a PNG with our maker tag) or `overwrite` is given; never a folder"
     if path.is_dir(): raise CliError(f"{path}: is a folder, not a file name")
+    if not path.exists() or overwrite: return
     try:
         with Image.open(path) as im: ours = im.info.get('Software', '').startswith(PNG_MAKER)
     except Exception: ours = False
@@ -61,9 +61,38 @@ def save_figure(fig, path:Path, # where to write the PNG
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100, bbox_inches='tight', metadata={'Software': f"{PNG_MAKER} {__version__}", 'Title': what})
 
+# %% ../nbs/09_cli.ipynb #d7a0c002
+SYNTHETIC_SEEDS = {'train': 0, 'evaluate': 1}  # `train`/`data` faces, and the other faces `evaluate` scores
+
+def data_source(text:str|None, # the --data value as typed
+                size:int, # side of the square pictures (synthetic faces are drawn at it)
+                use:str='train', # 'train' (also `data`) or 'evaluate': which synthetic faces (`SYNTHETIC_SEEDS`)
+               ):
+    "What `--data` names: None for the bundled samples, `SyntheticFaces`, or the path of an existing file or folder"
+    if text is None: raise CliError("--data is required: a folder, a .zip, 'samples' or 'synthetic[:N]'")
+    if text == 'samples': return None
+    if m := re.fullmatch(r'synthetic(?::(\d+))?', text):
+        n = int(m[1] or 2000)
+        if n < 1: raise CliError(f"{text}: no faces; write synthetic:N with N at least 1")
+        return SyntheticFaces(n, size=size, seed=SYNTHETIC_SEEDS[use])
+    path = Path(text).expanduser()
+    if not path.exists():
+        hint = " (generated faces are written synthetic or synthetic:N, N at least 1)" if text.startswith('synthetic') else ''
+        raise CliError(f"{path}: no such file or folder{hint}")
+    return path
+
+def one_line(message:str)->str:
+    "A data error with its report as one line: the first line, the counts found and kept, and the reasons that excluded any"
+    first, *report = message.splitlines()
+    if not report: return first
+    counts = report[0].split(': ', 1)[-1].split(' (')[0]
+    why = [f"{m[3]} {m[1]} as {m[2]}" for line in report[1:]
+           if (m := re.match(r'\s*(skipped|excluded)\s+(.+?)\s+([\d,]+)(\s+e\.g\..*)?$', line)) and m[3] != '0']
+    return f"{first} ({'; '.join([counts, *why])})"
+
 # %% ../nbs/09_cli.ipynb #c8a1f861
 @call_parse(pos=['source'])
-def data(source:str=None, # a folder tree, a flat folder or a .zip of images (default: the bundled sample faces)
+def data(source:str=None, # a folder tree, a flat folder, a .zip, 'samples' (the default: the bundled faces) or 'synthetic[:N]'
          size:int=64, # side of the square training pictures
          bs:int=16, # pictures in the preview batch
          valid_pct:float=0.1, # share of pictures (of characters, when known) kept for validation
@@ -80,12 +109,15 @@ def data(source:str=None, # a folder tree, a flat folder or a .zip of images (de
     "Inspect a dataset: validate every image, print a report and write a preview PNG of a training batch"
     matplotlib.use('Agg')
     out = Path(out).expanduser()
+    if size < 16: raise CliError(f"--size {size}: too small (at least 16)")
+    if bs < 1: raise CliError(f"--bs {bs}: at least 1")
     check_writable(out, overwrite)
+    src = data_source('samples' if source is None else source, size)
     try:
-        dls = colorization_dls(source, size=size, bs=bs, valid_pct=valid_pct, seed=seed, device='cpu', cache_dir=cache_dir,
+        dls = colorization_dls(src, size=size, bs=bs, valid_pct=valid_pct, seed=seed, device='cpu', cache_dir=cache_dir,
                                progress=sys.stderr.isatty(), min_size=min_size, keep_grayscale=keep_grayscale,
                                white_background=white_background, white_share=white_share, resize=resize)
-    except (DataError, ValueError) as e: raise CliError(str(e)) from None
+    except (DataError, ValueError) as e: raise CliError(one_line(str(e))) from None
     print(dls.report)
     split = 'by character' if dls.report.characters >= 2 else 'at random'
     print(f"split {split} (seed {seed}): {len(dls.train_ds):,} training, {len(dls.valid_ds):,} validation pictures of {size}x{size}")
@@ -98,6 +130,7 @@ def data(source:str=None, # a folder tree, a flat folder or a .zip of images (de
     print(f"preview of a training batch (gray input | colour target): {out}")
 
 # %% ../nbs/09_cli.ipynb #42c6833f
+TEMP_FILES = ('history.tmp', '.checkpoint.safetensors.*.tmp')  # what a run killed while writing can leave
 RUN_FILES = ('run.json', 'checkpoint.safetensors', 'history.csv', 'generator.safetensors', 'generator.json',
              'losses.png', 'valid_colorings.png')
 
@@ -120,9 +153,23 @@ class EpochLog(Callback):
         with open(tmp, 'w', newline='') as f: csv.writer(f).writerows([self.names] + self.rows)
         os.replace(tmp, self.fname)
 
+class EpochLines(Callback):
+    "One line per finished epoch on stdout, for logs that are not terminals (instead of fastprogress's bars)"
+    order = 49  # before the Recorder logs the epoch
+    def __init__(self, start_epoch:int=0, # epochs already done (skipped on resume: no line)
+                 pretrain:int=0, # L1-only epochs at the start, so marked
+                ): self.start_epoch, self.pretrain = start_epoch, pretrain
+    def before_fit(self): self.learn.logger = lambda *a, **k: None
+    def after_epoch(self):
+        if self.epoch < self.start_epoch: return
+        values = [f"{n} {v:.6g}" if isinstance(v, float) else f"{n} {v}"
+                  for n, v in zip(self.recorder.metric_names[1:], self.recorder.log[1:]) if v is not None]
+        phase = ' (L1 only)' if self.epoch < self.pretrain else ''
+        print(f"epoch {self.epoch + 1}/{self.n_epoch}{phase}: {', '.join(values)}", flush=True)
+
 class StopOnNaN(Callback):
     "Stop training when a loss is not finite, naming the epoch and step"
-    order = 1
+    order, message = 1, None  # `message`: why training stopped (None, also when there was nothing left to train)
     def before_fit(self): self.message = None
     def after_loss(self):
         loss = float(self.loss.detach())
@@ -156,32 +203,79 @@ def _check_same_weights(net:nn.Module, rank:int, world:int):
     if rank == 0: print(f"all {world} processes hold identical generator weights (sha256 {digest[:16]})")
 
 # %% ../nbs/09_cli.ipynb #23f0d375
-def _prepare_out(out:Path, resume:bool, overwrite:bool):
-    "Check the run folder: a new one, our own run to resume, or our own run to replace"
-    is_run = (out/'run.json').exists()
+def _check_out(out:Path, resume:bool, overwrite:bool):
+    "Check the run folder, changing nothing: a new one, our own run to resume, or our own run to replace"
+    if out.exists() and not out.is_dir(): raise CliError(f"{out}: is a file; --out names a run folder")
     if resume:
         if not (out/'checkpoint.safetensors').exists(): raise CliError(f"{out}: no checkpoint to resume from")
-        return
+        if not (out/'run.json').exists():
+            raise CliError(f"{out}: has a checkpoint but no run.json, so nothing says which settings made it; cannot resume")
+        try: return json.loads((out/'run.json').read_text())['settings']
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+            raise CliError(f"{out/'run.json'}: damaged (not the run.json anime-colorize writes); cannot resume") from None
     if out.exists() and any(out.iterdir()):
-        if not is_run: raise CliError(f"{out}: exists, is not empty and is not a training run; choose another --out")
+        if not (out/'run.json').exists(): raise CliError(f"{out}: exists, is not empty and is not a training run; choose another --out")
         if not overwrite: raise CliError(f"{out}: holds another run; pass --resume to continue it or --overwrite to replace it")
-        for name in RUN_FILES: (out/name).unlink(missing_ok=True)
-    out.mkdir(parents=True, exist_ok=True)
 
-def _source(data:str, size:int):
-    "What `--data` names: a path, the bundled samples, or synthetic faces"
-    if data is None: raise CliError("--data is required: a folder, a .zip, 'samples' or 'synthetic'")
-    if data == 'samples': return None
-    if data.startswith('synthetic'):
-        n = data.partition(':')[2]
-        if n and not n.isdigit(): raise CliError(f"--data {data}: write synthetic or synthetic:N, N a number of faces")
-        return SyntheticFaces(int(n or 2000), size=size)
-    return data
+def _prepare_out(out:Path, resume:bool):
+    "Make the run folder ready (after `_check_out`): new, emptied of our files, or rid of a killed run's temporary files"
+    for name in TEMP_FILES + (() if resume else RUN_FILES):
+        for f in out.glob(name): f.unlink(missing_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
 
 def _versions()->dict:
     import fastai, fastcore
     return dict(anime_colorization=__version__, python=platform.python_version(), torch=torch.__version__,
                 fastai=fastai.__version__, fastcore=fastcore.__version__, numpy=np.__version__)
+
+_typed = contextvars.ContextVar('typed', default=None)  # the command line as typed, set by `main`
+
+def command_line(name:str, # the sub-command
+                 func, # its function
+                 given:dict, # the values it was called with
+                )->list:
+    "The command as typed (when `main` runs it), else the command line that repeats a call from Python"
+    if (typed := _typed.get()) is not None and typed[1] == name: return typed
+    params, cmd = inspect.signature(func.__wrapped__).parameters, ['anime-colorize', name]
+    for k, p in params.items():
+        v = given[k]
+        if v == p.default: continue
+        if k == 'source': cmd.insert(2, str(v)); continue
+        cmd += [f"--{k.replace('_', '-')}"] + ([] if v is True else [str(v)])
+    return cmd
+
+def _at_least(low:float, # the smallest value allowed
+              above:bool=False, # the value must be greater than `low`
+              **values, # option name: value (None: not given)
+             ):
+    "Refuse, as one line, the first given value below `low` (or not above it), or not a finite number"
+    for name, v in values.items():
+        if v is None: continue
+        if not math.isfinite(v) or v < low or (above and v == low):
+            raise CliError(f"--{name.replace('_', '-')} {v}: must be {'above' if above else 'at least'} {low:g}")
+
+def _check_train_options(size, epochs, pretrain_epochs, bs, checkpoint_every, lr_g, lr_d, l1, anchor, mode_seeking,
+                         hindsight, valid_pct, preset, noise, upsample, device):
+    "Every option of `train` that can be wrong on its own, checked before any folder is made or picture read"
+    if size < 16: raise CliError(f"--size {size}: too small (at least 16)")
+    stride = 2**(5 if preset == 'seed' else 4)
+    if size % stride: raise CliError(f"--size {size}: not divisible by {stride}, the generator's total stride")
+    _at_least(1, epochs=epochs, bs=bs, checkpoint_every=checkpoint_every, hindsight=hindsight)
+    _at_least(0, pretrain_epochs=pretrain_epochs, l1=l1, anchor=anchor, mode_seeking=mode_seeking)
+    _at_least(0, above=True, lr_g=lr_g, lr_d=lr_d)
+    if not 0 < valid_pct < 1:
+        raise CliError(f"--valid-pct {valid_pct}: must be above 0 and below 1 (the run validates on that share and shows its colourings)")
+    if (noise or upsample) and preset == 'seed': raise CliError("--noise and --upsample cannot change the seed preset's generator")
+    if device not in (None, 'cpu', 'cuda'): raise CliError(f"--device {device}: use 'cpu' or 'cuda'")
+    if device == 'cuda' and not torch.cuda.is_available(): raise CliError("--device cuda: no CUDA device is available")
+
+def _learner(dls, gan:str, preset:str|None, size:int, l1=None, anchor=None, mode_seeking=None, hindsight=None, noise=None, upsample=None):
+    "The recipe's learner with the command line's changes; with our recipes `--anchor` is the `--l1` weight unless given"
+    if anchor is None and l1 is not None and preset is None: anchor = l1
+    arch = {k: v for k, v in dict(noise=noise, upsample=upsample).items() if v}
+    gen = UNetGenerator(**arch, size=size) if arch else None
+    recipe = dcgan_learner if gan == 'dcgan' else wgan_gp_learner
+    return recipe(dls, preset=preset, l1=l1, mode_seeking=mode_seeking, hindsight=hindsight, anchor=anchor, generator=gen)
 
 # %% ../nbs/09_cli.ipynb #23b3db66
 @call_parse
@@ -198,13 +292,13 @@ def train(data:str=None, # training pictures: a folder, a .zip, 'samples' (bundl
           seed:int=0, # seed of everything random (split, order, noise, initial weights)
           lr_g:float=None, # generator learning rate (default: the recipe's)
           lr_d:float=None, # critic learning rate (default: the recipe's)
-          l1:float=None, # weight of the L1 term (default: the recipe's)
+          l1:float=None, # weight of the L1 term (default: the recipe's, 100; 0 with --preset seed)
+          anchor:float=None, # weight of plain L1 on the z = 0 colouring, 0 for none (default: the --l1 weight; 0 with --preset seed)
           mode_seeking:float=None, # weight of the mode-seeking term (default: the recipe's)
           noise:Annotated[str, "how z enters the generator (default: the recipe's)", dict(choices=list(NOISE_MODES))]=None,
           upsample:Annotated[str, "how the generator upsamples (default: the recipe's, nearest)", dict(choices=list(UPSAMPLES))]=None,
           hindsight:int=None, # noises per picture of the best-of-K L1 term (default: the recipe's, 4; 1 for plain L1)
-          no_anchor:bool=False, # drop the plain L1 term on the z = 0 colouring (our recipes have it)
-          valid_pct:float=0.1, # share of pictures (of characters, when known) kept for validation
+          valid_pct:float=0.1, # share of pictures (of characters, when known) kept for validation, above 0 and below 1
           white_background:bool=False, # keep only pictures with a mostly white border
           keep_grayscale:bool=False, # keep grayscale pictures
           checkpoint_every:int=1, # epochs between checkpoints
@@ -212,66 +306,66 @@ def train(data:str=None, # training pictures: a folder, a .zip, 'samples' (bundl
           cache_dir:str=None, # where decoded pictures are cached
          ):
     "Train a colourisation GAN and write its generator, checkpoint, history and pictures to a run folder"
+    given = dict(locals())
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     out = Path(out).expanduser()
-    if size < 16: raise CliError(f"--size {size}: too small (at least 16)")
-    stride = 2**(5 if preset == 'seed' else 4)
-    if size % stride: raise CliError(f"--size {size}: not divisible by {stride}, the generator's total stride")
-    if epochs < 1 or bs < 1 or checkpoint_every < 1: raise CliError("--epochs, --bs and --checkpoint-every must be at least 1")
-    if device not in (None, 'cpu', 'cuda'): raise CliError(f"--device {device}: use 'cpu' or 'cuda'")
-    if device == 'cuda' and not torch.cuda.is_available(): raise CliError("--device cuda: no CUDA device is available")
+    _check_train_options(size, epochs, pretrain_epochs, bs, checkpoint_every, lr_g, lr_d, l1, anchor, mode_seeking,
+                         hindsight, valid_pct, preset, noise, upsample, device)
+    source = data_source(data, size, 'train')
+    before = _check_out(out, resume, overwrite)  # on every process: each refuses alike, none waits for another
     if device is None and int(os.environ.get('WORLD_SIZE', 1)) > 1 and torch.cuda.is_available():
         device = f"cuda:{os.environ.get('LOCAL_RANK', 0)}"
     rank, world = int(os.environ.get('RANK', 0)), int(os.environ.get('WORLD_SIZE', 1))
-    own_group = world > 1 and not dist.is_initialized()  # this call starts the process group, so it also ends it
+    own_group = world > 1 and not dist.is_initialized()  # this call starts the process group, so it also ends it, however it ends
     if own_group:
         if device != 'cpu' and torch.cuda.is_available(): torch.cuda.set_device(int(os.environ.get('LOCAL_RANK', 0)))
         dist.init_process_group('nccl' if device != 'cpu' and torch.cuda.is_available() else 'gloo')
-    if rank == 0: _prepare_out(out, resume, overwrite)
-    if world > 1: dist.barrier()
-    settings = dict(data=data, gan=gan, preset=preset, size=size, epochs=epochs, bs=bs, seed=seed, lr_g=lr_g, lr_d=lr_d, l1=l1,
-                    mode_seeking=mode_seeking, noise=noise, upsample=upsample, hindsight=hindsight,
-                    no_anchor=no_anchor, valid_pct=valid_pct, white_background=white_background,
-                    keep_grayscale=keep_grayscale, pretrain_epochs=pretrain_epochs)
-    if resume:
-        before = json.loads((out/'run.json').read_text())['settings']
-        changed = {k: (before.get(k), v) for k, v in settings.items() if k != 'epochs' and before.get(k) != v}
-        if changed: raise CliError(f"{out}: --resume needs the run's own settings; these differ (run, now): {changed}")
-    pre = pretrain_epochs if pretrain_epochs is not None else (0 if preset == 'seed' else 2)
-    set_seed(seed)
     try:
-        dls = colorization_dls(_source(data, size), size=size, bs=bs, valid_pct=valid_pct, seed=seed, device=device,
-                               cache_dir=cache_dir, progress=sys.stderr.isatty(), white_background=white_background,
-                               keep_grayscale=keep_grayscale)
-    except (DataError, ValueError) as e: raise CliError(str(e)) from None
-    if len(dls.train) == 0: raise CliError(f"{data}: {len(dls.train_ds)} training pictures, fewer than one batch of {bs}; lower --bs")
-    recipe = dcgan_learner if gan == 'dcgan' else wgan_gp_learner
-    if (noise or upsample) and preset == 'seed': raise CliError("--noise and --upsample cannot change the seed preset's generator")
-    if hindsight is not None and hindsight < 1: raise CliError(f"--hindsight {hindsight}: at least 1 (1 is plain L1)")
-    arch = {k: v for k, v in dict(noise=noise, upsample=upsample).items() if v}
-    gen = UNetGenerator(**arch, size=size) if arch else None
-    learn = recipe(dls, preset=preset, l1=l1, mode_seeking=mode_seeking, hindsight=hindsight, anchor=0. if no_anchor else None,
-                   generator=gen)
-    if rank != 0: learn.remove_cbs([cb for cb in learn.cbs if type(cb).__name__ == 'ProgressCallback'])
-    learn.lr = [lr_g or learn.lr[0], lr_d or learn.lr[1]]
-    ckpt = out/'checkpoint.safetensors'
-    start = load_checkpoint(learn, ckpt) if resume else 0
-    total = pre + epochs
-    run = dict(command=['anime-colorize', *sys.argv[1:]] if is_cli() else None, settings=settings, versions=_versions(),
-               data_report=asdict(dls.report), pretrain_epochs=pre, total_epochs=total, start_epoch=start,
-               lr=learn.lr, device=str(dls.device), processes=world, status='training', started=time.strftime('%Y-%m-%d %H:%M:%S'))
-    if resume: run['resumed_from_epoch'] = start
-    if rank == 0: (out/'run.json').write_text(json.dumps(run, indent=2, default=str))
-    if start >= total and rank == 0: print(f"{out}: all {total} epochs are already done")
-    nan = StopOnNaN()
-    cbs = [NoGANPhase(pre), nan]
-    if rank == 0: cbs += [EpochLog(out/'history.csv', start), GANCheckpoint(ckpt, checkpoint_every)]
-    else: cbs.append(QuietRank())
-    if world > 1: cbs.append(DataParallelGAN())
-    if start < total: learn.fit(total, start_epoch=start, cbs=cbs)
-    if world > 1: _check_same_weights(learn.model.generator, rank, world)
-    if own_group: dist.destroy_process_group()  # before the interpreter exits: gloo's threads left running can abort it
+        settings = dict(data=data, gan=gan, preset=preset, size=size, epochs=epochs, bs=bs, seed=seed, lr_g=lr_g, lr_d=lr_d, l1=l1,
+                        anchor=anchor, mode_seeking=mode_seeking, noise=noise, upsample=upsample, hindsight=hindsight,
+                        valid_pct=valid_pct, white_background=white_background, keep_grayscale=keep_grayscale,
+                        pretrain_epochs=pretrain_epochs)
+        if resume:
+            changed = {k: (before.get(k), v) for k, v in settings.items() if k != 'epochs' and before.get(k) != v}
+            if changed: raise CliError(f"{out}: --resume needs the run's own settings; these differ (run, now): {changed}")
+        pre = pretrain_epochs if pretrain_epochs is not None else (0 if preset == 'seed' else 2)
+        set_seed(seed)
+        try:
+            dls = colorization_dls(source, size=size, bs=bs, valid_pct=valid_pct, seed=seed, device=device,
+                                   cache_dir=cache_dir, progress=sys.stderr.isatty(), white_background=white_background,
+                                   keep_grayscale=keep_grayscale)
+        except (DataError, ValueError) as e: raise CliError(one_line(str(e))) from None
+        if len(dls.train) == 0: raise CliError(f"{data}: {len(dls.train_ds)} training pictures, fewer than one batch of {bs}; lower --bs")
+        if len(dls.valid_ds) == 0:
+            raise CliError(f"{data}: --valid-pct {valid_pct} of {len(dls.train_ds)} pictures leaves none for validation; raise it or add pictures")
+        learn = _learner(dls, gan, preset, size, l1=l1, anchor=anchor, mode_seeking=mode_seeking, hindsight=hindsight, noise=noise, upsample=upsample)
+        bars = rank == 0 and sys.stdout.isatty()
+        if not bars: learn.remove_cbs([cb for cb in learn.cbs if isinstance(cb, ProgressCallback)])
+        learn.lr = [lr_g or learn.lr[0], lr_d or learn.lr[1]]
+        ckpt = out/'checkpoint.safetensors'
+        try: start = load_checkpoint(learn, ckpt) if resume else 0
+        except (ValueError, KeyError, IndexError, TypeError, RuntimeError) as e:
+            raise CliError(f"{ckpt}: cannot resume from it: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
+        if rank == 0: _prepare_out(out, resume)  # only now that everything checked out: a refused command leaves nothing behind
+        if world > 1: dist.barrier()
+        total = pre + epochs
+        run = dict(command=command_line('train', train, given), settings=settings, versions=_versions(),
+                   data_report=asdict(dls.report), pretrain_epochs=pre, total_epochs=total, start_epoch=start,
+                   lr=learn.lr, device=str(dls.device), processes=world, status='training', started=time.strftime('%Y-%m-%d %H:%M:%S'))
+        if resume: run['resumed_from_epoch'] = start
+        if rank == 0: (out/'run.json').write_text(json.dumps(run, indent=2, default=str))
+        if start >= total and rank == 0: print(f"{out}: all {total} epochs are already done")
+        nan = StopOnNaN()
+        cbs = [NoGANPhase(pre), nan]
+        if rank == 0: cbs += [EpochLog(out/'history.csv', start), GANCheckpoint(ckpt, checkpoint_every)]
+        else: cbs.append(QuietRank())
+        if rank == 0 and not bars: cbs.append(EpochLines(start, pre))
+        if world > 1: cbs.append(DataParallelGAN())
+        if start < total: learn.fit(total, start_epoch=start, cbs=cbs)
+        if world > 1: _check_same_weights(learn.model.generator, rank, world)
+    finally:
+        if own_group and dist.is_initialized(): dist.destroy_process_group()  # gloo's threads left running can abort the interpreter
     if rank != 0:
         if nan.message: raise CliError(nan.message)
         return
@@ -313,15 +407,6 @@ def _colouriser(weights:str, device:str, size:int)->nn.Module:
     if size % 2**model.depth: raise CliError(f"--size {size}: not divisible by {2**model.depth}, the generator's total stride")
     if model.size and model.size != size: raise CliError(f"{path}: the generator takes {model.size}x{model.size} pictures; pass --size {model.size}")
     return model
-
-def _one_line(message:str)->str:
-    "A data error with its report as one line: the first line, the counts found and kept, and the reasons that excluded any"
-    first, *report = message.splitlines()
-    if not report: return first
-    counts = report[0].split(': ', 1)[-1].split(' (')[0]
-    why = [f"{m[3]} {m[1]} as {m[2]}" for line in report[1:]
-           if (m := re.match(r'\s*(skipped|excluded)\s+(.+?)\s+([\d,]+)(\s+e\.g\..*)?$', line)) and m[3] != '0']
-    return f"{first} ({'; '.join([counts, *why])})"
 
 def _plot_colourfulness(out_cf:np.ndarray, real_cf:np.ndarray, k:int):
     "Overlaid histograms of the colourfulness of the colourings and of the real pictures"
@@ -369,27 +454,26 @@ def evaluate(weights:str=None, # an exported generator (.safetensors, e.g. a run
     if device not in (None, 'cpu', 'cuda'): raise CliError(f"--device {device}: use 'cpu' or 'cuda'")
     if device == 'cuda' and not torch.cuda.is_available(): raise CliError("--device cuda: no CUDA device is available")
     device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
+    source = data_source(data, size, 'evaluate')
     _check_eval_out(out, overwrite)
     model = _colouriser(weights, device, size)
-    source = _source(data, size)
     try:
-        pics = np.array(_source_images(source, size)[:max_images])  # a writable copy (a folder's pictures come memory-mapped, read-only)
-        row = evaluate_colouriser(model, source if isinstance(source, SyntheticFaces) else pics, n_variants=variants, seed=seed,
-                                  max_images=max_images, size=size, device=device, name='gray' if weights == 'gray' else Path(weights).stem)
-    except (DataError, ValueError) as e: raise CliError(_one_line(str(e))) from None
-    lab = colourings(model, pics, variants, seed)[0]  # the same colourings `evaluate` measured
-    out_cf = np.concatenate([colourfulness(_rgb(lab[i:i+256]).reshape(-1, *pics.shape[1:])) for i in range(0, len(lab), 256)])
-    real_cf = colourfulness(pics.astype(np.float64) / 255)
+        row, seen = evaluate_colouriser(model, source, n_variants=variants, seed=seed, max_images=max_images, size=size, device=device,
+                                        name='gray' if weights == 'gray' else Path(weights).stem, seen=True)
+    except (DataError, ValueError) as e: raise CliError(one_line(str(e))) from None
     out.mkdir(parents=True, exist_ok=True)
-    first = normalize_lab(rgb_to_lab(torch.from_numpy(np.ascontiguousarray(pics[:6])).permute(0, 3, 1, 2)))
-    save_figure(show_colorings(model, first, n_noise=5, seed=seed), out/'chroma.png', 'first pictures coloured with several noises')
-    save_figure(_plot_colourfulness(out_cf, real_cf, variants), out/'colourfulness.png', 'colourfulness of colourings and real pictures')
+    save_figure(plot_chroma(seen, n=6, k=5), out/'chroma.png', 'first pictures coloured with several noises')
+    save_figure(_plot_colourfulness(seen.colourfulness, seen.colourfulness_real, variants), out/'colourfulness.png',
+                'colourfulness of colourings and real pictures')
     plt.close('all')
     path = weights if weights == 'gray' else str(Path(weights).expanduser().resolve())
     with open(out/'metrics.csv', 'w', newline='') as f: csv.writer(f).writerows([['weights', 'data', *row], [path, data, *row.values()]])
     finite = {k: v if not isinstance(v, float) or math.isfinite(v) else None for k, v in row.items()}  # strict JSON: NaN is null
     meta = dict(weights=path, data=data, settings=dict(variants=variants, max_images=max_images, seed=seed, size=size, device=device),
                 versions=_versions(), metrics=finite, finished=time.strftime('%Y-%m-%d %H:%M:%S'))
+    if isinstance(source, SyntheticFaces):
+        meta['synthetic_faces'] = dict(n=source.n, size=source.size, k=source.k, seed=source.seed, trained_on_seed=SYNTHETIC_SEEDS['train'],
+                                       note="other faces than those `train --data synthetic` trains on")
     (out/'metrics.json').write_text(json.dumps(meta, indent=2, allow_nan=False))
     print(_summary(row, weights, data, size, device))
     print(f"wrote {', '.join(EVAL_FILES)} to {out}")
@@ -409,7 +493,9 @@ def main():
     func = COMMANDS[args[0]]
     sys.argv = [f"anime-colorize {args[0]}", *args[1:]]
     pargs, kwargs, _ = parse_cli(func.__wrapped__, pos=['source'] if func is data else None)
+    typed = _typed.set(['anime-colorize', *args])
     try: func(*pargs, **kwargs)
     except CliError as e:
         print(f"anime-colorize {args[0]}: error: {e}", file=sys.stderr); return 1
+    finally: _typed.reset(typed)
     return 0

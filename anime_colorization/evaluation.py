@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_evaluation.ipynb #e4f10221
 from __future__ import annotations
-import math, warnings
+import warnings
 from itertools import combinations
 from pathlib import Path
 import numpy as np
@@ -16,14 +16,15 @@ from scipy.spatial.distance import jensenshannon
 from scipy.stats import norm, wasserstein_distance
 from skimage.color import deltaE_ciede2000
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
-from .data import SyntheticFaces, image_cache, sample_faces, DataError
-from .lab import rgb_to_lab, lab_to_rgb, normalize_lab, denormalize_lab
-from .gan import load_generator, plain
+from typing import NamedTuple
+from .data import SyntheticFaces
+from .lab import rgb_to_lab, lab_to_rgb, normalize_lab, denormalize_lab, source_pictures
+from .gan import load_generator
 
 # %% auto #0
 __all__ = ['psnr', 'ssim', 'ciede2000', 'ab_error', 'colourfulness', 'pool_pictures', 'variant_diversity', 'mode_seeking_ratio',
            'ndb_jsd', 'ab_speckle', 'border_error_ratio', 'hair_modes', 'mode_coverage', 'mode_balance',
-           'region_consistency', 'ConstantAB', 'PaletteOracle', 'colourings', 'evaluate']
+           'region_consistency', 'ConstantAB', 'PaletteOracle', 'colourings', 'Seen', 'evaluate', 'plot_chroma']
 
 # %% ../nbs/06_evaluation.ipynb #5f5e66e2
 def _pairs(pred:np.ndarray, real:np.ndarray, what:str):
@@ -225,18 +226,6 @@ def _as_colouriser(model, device):
         raise TypeError(f"expected a generator module with `sample_z`, or the path of an exported generator; got {type(model).__name__}")
     return model.to(device)
 
-def _source_images(source, size:int)->np.ndarray:
-    "uint8 RGB pictures `(N, size, size, 3)` of any picture source"
-    if source is None: source = sample_faces()
-    if isinstance(source, SyntheticFaces): return source.images()
-    if isinstance(source, np.ndarray):
-        if source.ndim != 4 or source.shape[-1] != 3 or source.dtype != np.uint8:
-            raise DataError(f"in-memory pictures must be a uint8 array (N, H, W, 3), got {source.dtype} {source.shape}")
-        return source
-    cache = image_cache(source, size, progress=False, keep_grayscale=True)
-    if len(cache) == 0: raise DataError(f"{source}: no usable image was found\n{cache.report}")
-    return np.asarray(cache.images)
-
 @torch.no_grad()
 def colourings(model:nn.Module, # a colouriser: `model(l, z)` -> normalised LAB, with `sample_z`
                rgb:np.ndarray,  # pictures, uint8 RGB `(N, H, W, 3)`
@@ -280,23 +269,32 @@ def _pixels(lab:np.ndarray, n:int, rng)->np.ndarray:
     ab = lab[..., 1:].reshape(-1, 2)
     return ab[rng.choice(len(ab), size=min(n, len(ab)), replace=False)]
 
+class Seen(NamedTuple):
+    "What `evaluate` measured, for plots: the pictures, their colourings and colourfulness"
+    pictures: np.ndarray    # the real pictures, uint8 RGB `(N, H, W, 3)`
+    colourings: np.ndarray  # CIELAB `(N, K, H, W, 3)`
+    zero: np.ndarray        # the colourings with z = 0, CIELAB `(N, H, W, 3)`
+    colourfulness: np.ndarray       # of each colouring `(N*K,)`
+    colourfulness_real: np.ndarray  # of each real picture `(N,)`
+
 def evaluate(model, # a colouriser module (e.g. `UNetGenerator`, `ConstantAB`) or the path of an exported generator
              source=None, # pictures: folder, `.zip`, uint8 array `(N, H, W, 3)`, `SyntheticFaces`, or None for the bundled samples
              n_variants:int=10, # colourings per picture, from different noises
              seed:int=0, # seed of the noises and of the samples for NDB
              max_images:int|None=None, # measure only the first pictures of the source (memory grows with pictures x variants)
-             size:int=64, # picture size for folders and archives
+             size:int|None=None, # side of the square pictures (default: in-memory pictures as they are, 64 for files)
              grid:int=8, # side of the coarse grid of the smoothed diversity
              n_samples:int=20000, # pixels sampled from real and from generated pictures for NDB/JSD
              ndb_bins:int=50, # NDB bins
              device=None, # where the model runs (default: where its weights are)
              name:str|None=None, # the row's `model` column (default: the model's class or file name)
-            )->dict:
+             seen:bool=False, # also return what was measured (`Seen`), e.g. to plot it without colouring the pictures again
+            )->dict|tuple[dict, Seen]:
     "One row of accuracy, colourfulness, diversity, distribution and (for `SyntheticFaces`) mode-coverage metrics"
     if n_variants < 2: raise ValueError(f"n_variants must be at least 2 to measure diversity, got {n_variants}")
     label = name or (Path(model).stem if isinstance(model, (str, Path)) else type(model).__name__)
     model = _as_colouriser(model, device)
-    real_rgb8 = _source_images(source, size)[:max_images]
+    real_rgb8 = source_pictures(source, size, keep_grayscale=True).images[:max_images]
     variants, zero, z = colourings(model, real_rgb8, n_variants, seed)
     real_rgb = real_rgb8.astype(np.float64) / 255
     real_lab = _real_lab(real_rgb8)
@@ -326,4 +324,24 @@ def evaluate(model, # a colouriser module (e.g. `UNetGenerator`, `ConstantAB`) o
                    hair_consistency=float(np.mean([region_consistency(variants[:, j], hair).mean() for j in range(k)])),
                    skin_ciede2000=float(np.mean([(deltaE_ciede2000(real_lab, variants[:, j], channel_axis=-1) * skin).sum((1, 2)).sum()
                                                  / skin.sum() for j in range(k)])))
-    return row
+    return (row, Seen(real_rgb8, variants, zero, out_cf, real_cf)) if seen else row
+
+# %% ../nbs/06_evaluation.ipynb #c3e9a1d1
+def plot_chroma(seen:Seen, # what `evaluate(..., seen=True)` returned
+                n:int=6, # pictures (rows)
+                k:int=5, # colourings per picture (columns after the gray input and the real picture)
+               ):
+    "The first `n` pictures: gray input, real colours and `k` of the colourings `evaluate` measured"
+    n, k = min(n, len(seen.pictures)), min(k, seen.colourings.shape[1])
+    real = seen.pictures[:n].astype(np.float64) / 255
+    gray = _real_lab(seen.pictures[:n]); gray[..., 1:] = 0
+    cols = [_rgb(gray), real] + [_rgb(seen.colourings[:n, j]) for j in range(k)]
+    titles = ['gray input', 'real'] + [f'noise {j + 1}' for j in range(k)]
+    import matplotlib.pyplot as plt
+    fig, axs = plt.subplots(n, k + 2, figsize=(1.3*(k + 2), 1.3*n), squeeze=False)
+    for i in range(n):
+        for j, col in enumerate(cols):
+            axs[i, j].imshow(col[i]); axs[i, j].axis('off')
+            if i == 0: axs[i, j].set_title(titles[j], fontsize=8)
+    fig.tight_layout()
+    return fig

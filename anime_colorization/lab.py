@@ -5,6 +5,7 @@
 # %% ../nbs/01_lab.ipynb #9d430984
 from __future__ import annotations
 import functools, math
+from typing import NamedTuple
 import numpy as np
 import torch
 from torch import Tensor
@@ -19,7 +20,7 @@ with warnings.catch_warnings():  # fastai 2.8 imports code that torch 2.9+ calls
 __all__ = ['XYZ_FROM_RGB', 'D65_WHITE', 'XYZN_FROM_RGB', 'Y_FROM_RGB', 'RGB_FROM_XYZN', 'LAB_FROM_F', 'F_FROM_LAB', 'L_SCALE',
            'AB_SCALE', 'srgb_to_linear', 'linear_to_srgb', 'lab_f', 'lab_f_inv', 'rgb_to_lab', 'rgb_to_l', 'lab_to_rgb',
            'normalize_lab', 'denormalize_lab', 'lab_to_image', 'TensorL', 'TensorLAB', 'RandomFlipLR', 'RGBToLab',
-           'CachedPicture', 'colorization_block', 'colorization_dls']
+           'CachedPicture', 'colorization_block', 'Pictures', 'source_pictures', 'colorization_dls']
 
 # %% ../nbs/01_lab.ipynb #ba25f61e
 from .data import (DataError, DataReport, ImageFilters, image_cache, sample_faces, split_indices,
@@ -241,21 +242,34 @@ def colorization_block(images:np.ndarray, # `(N, H, W, 3)` uint8 pictures
                      batch_tfms=([RandomFlipLR()] if flip else []) + [RGBToLab()])
 
 # %% ../nbs/01_lab.ipynb #3b258add
-def _pictures(source, size, cache_dir, progress, filters):
-    "A source's pictures as `(images, characters, report)`"
+class Pictures(NamedTuple):
+    "A source's pictures: `uint8` RGB `(N, size, size, 3)`, each one's character (or `None`), and the report of what was kept"
+    images: np.ndarray
+    characters: list
+    report: DataReport
+
+def source_pictures(source=None, # folder, flat folder, `.zip`, `uint8` array `(N, H, W, 3)`, `SyntheticFaces`, or `None` for the bundled samples
+                    size:int|None=64, # side of the square pictures; `None` keeps pictures in memory as they are (files: 64)
+                    cache_dir=None, # where decoded pictures are cached (default: `default_cache_dir()`)
+                    progress:bool=False, # show a progress bar while building the cache
+                    **filters, # `ImageFilters` fields, e.g. `white_background=True`, `keep_grayscale=True`
+                   )->Pictures:
+    "The pictures of any source, validated and square, by the rules every part of the library shares"
     label = None
     if source is None: source, label = sample_faces(), 'bundled sample faces'
-    if hasattr(source, 'images') and callable(source.images): source = source.images()
+    if hasattr(source, 'images') and callable(source.images): label, source = repr(source), source.images()
     if isinstance(source, np.ndarray):
         if source.ndim != 4 or source.shape[-1] != 3 or source.dtype != np.uint8:
             raise DataError(f"in-memory pictures must be a uint8 array (N, H, W, 3), got {source.dtype} {source.shape}")
-        if source.shape[1:3] != (size, size):
+        label = label or 'pictures in memory'
+        if len(source) == 0: raise DataError(f"{label}: no usable image was found (0 pictures)")
+        if size is not None and source.shape[1:3] != (size, size):
             source = np.stack([square_resize(im, size, ImageFilters(**filters).resize) for im in source])
-        return source, [None]*len(source), DataReport('pictures in memory', found=len(source), kept=len(source))
-    cache = image_cache(source, size, cache_dir=cache_dir, progress=progress, **filters)
+        return Pictures(source, [None]*len(source), DataReport(label, found=len(source), kept=len(source)))
+    cache = image_cache(source, size or 64, cache_dir=cache_dir, progress=progress, **filters)
     if label: cache.report.source = label
     if len(cache) == 0: raise DataError(f"{source}: no usable image was found\n{cache.report}")
-    return cache.images, cache.characters, cache.report
+    return Pictures(cache.images, cache.characters, cache.report)
 
 # %% ../nbs/01_lab.ipynb #991f45de
 def colorization_dls(source=None, # folder, flat folder, `.zip`, `uint8` array `(N, H, W, 3)`, `SyntheticFaces`, or `None` for the bundled samples
@@ -271,7 +285,7 @@ def colorization_dls(source=None, # folder, flat folder, `.zip`, `uint8` array `
                      **filters, # `ImageFilters` fields, e.g. `white_background=True`, `keep_grayscale=True`
                     )->DataLoaders:
     "`DataLoaders` of `(L, LAB)` batches, normalised, converted on the device, from any picture source"
-    images, characters, report = _pictures(source, size, cache_dir, progress, filters)
+    images, characters, report = source_pictures(source, size, cache_dir, progress, **filters)
     _, valid_idx = split_indices(characters, valid_pct, seed)
     if len(valid_idx) == len(images): raise DataError(f"{report.source}: too few pictures ({len(images)}) to split")
     with no_random(seed):

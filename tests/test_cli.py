@@ -56,3 +56,39 @@ def test_help_explains_each_option():
     for opt in ['--size', '--bs', '--valid-pct', '--seed', '--out', '--overwrite', '--white-background', '--keep-grayscale', '--cache-dir']:
         assert opt in r.stdout
     assert run('--help').returncode == 0 and 'data' in run('--help').stdout
+
+def _faces_folder(path:Path, n:int=6)->Path:
+    path.mkdir(parents=True)
+    for i in range(n):
+        im = np.zeros((40, 40, 3), np.uint8); im[..., 0] = 30*i + 40; im[..., 2] = 200 - 20*i; im[10:30, 10:30, 1] = 150
+        Image.fromarray(im).save(path/f'{i}.png')
+    return path
+
+def test_data_names_the_same_sources_as_train_and_evaluate(tmp_path):
+    r = run('data', 'samples', '--out', tmp_path/'s.png')
+    assert r.returncode == 0 and 'bundled sample faces: 16 image files found, 16 kept' in r.stdout, r.stderr
+    r = run('data', 'synthetic:12', '--size', 32, '--bs', 4, '--out', tmp_path/'syn.png')
+    assert r.returncode == 0 and 'SyntheticFaces(n=12, size=32, k=4, seed=0): 12 image files found, 12 kept' in r.stdout, r.stderr
+    # anything else is a path: one that looks like the words is still a path
+    _faces_folder(tmp_path/'synthetic')
+    r = run('data', './synthetic/', '--size', 32, '--bs', 4, '--out', tmp_path/'p.png', cwd=tmp_path)
+    assert r.returncode == 0 and ': 6 image files found, 6 kept' in r.stdout and 'SyntheticFaces' not in r.stdout, r.stdout + r.stderr
+    r = run('data', 'synthetic_faces.zip', '--out', tmp_path/'p.png', cwd=tmp_path)
+    assert r.returncode == 1 and r.stderr.strip().endswith('synthetic_faces.zip: no such file or folder (generated faces are written synthetic or synthetic:N, N at least 1)')
+    r = run('data', 'synthetic:0', '--out', tmp_path/'p.png', cwd=tmp_path)
+    assert r.returncode == 1 and r.stderr.strip() == 'anime-colorize data: error: synthetic:0: no faces; write synthetic:N with N at least 1'
+
+def test_data_errors_are_one_line(tmp_path):
+    src = tmp_path/'junk'; src.mkdir()
+    (src/'a.png').write_bytes(b'not a picture'); Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(src/'tiny.png')
+    r = run('data', src, '--out', tmp_path/'p.png')
+    err = r.stderr.strip()
+    assert r.returncode == 1 and '\n' not in err and 'Traceback' not in err, r.stderr
+    assert err == f"anime-colorize data: error: {src}: no usable image was found (2 image files found, 0 kept; 1 excluded as not an image; 1 excluded as too small)"
+
+def test_an_existing_folder_is_never_the_preview_even_with_overwrite(tmp_path):
+    (tmp_path/'out').mkdir(); (tmp_path/'out'/'keep.txt').write_text('precious')
+    for extra in ([], ['--overwrite']):
+        r = run('data', '--out', tmp_path/'out', *extra)
+        assert r.returncode == 1 and r.stderr.strip() == f"anime-colorize data: error: {tmp_path/'out'}: is a folder, not a file name", r.stderr
+    assert [p.name for p in (tmp_path/'out').iterdir()] == ['keep.txt']

@@ -128,3 +128,47 @@ def test_max_images_limits_what_is_measured(tmp_path):
     assert call('--weights', 'gray', *QUICK, '--max-images', 5, '--out', out).returncode == 0
     assert json.loads((out/'metrics.json').read_text())['metrics']['n_images'] == 5
     fails('--weights', 'gray', *QUICK, '--max-images', 0, '--out', tmp_path/'none', msg='--max-images 0: at least 1')
+
+def test_synthetic_faces_are_not_the_ones_train_uses(tmp_path, weights):
+    "`evaluate --data synthetic:N` scores other faces than `train --data synthetic:N` trains on, and says which"
+    from anime_colorization.data import SyntheticFaces
+    from anime_colorization.evaluation import evaluate
+    from anime_colorization.gan import load_generator
+    out = tmp_path/'e'
+    assert call('--weights', weights, *QUICK, '--out', out).returncode == 0
+    meta = json.loads((out/'metrics.json').read_text())
+    assert meta['synthetic_faces'] == dict(n=16, size=32, k=4, seed=1, trained_on_seed=0, note=meta['synthetic_faces']['note'])
+    g = load_generator(weights, 'cpu')
+    scored = evaluate(g, SyntheticFaces(16, size=32, seed=1), n_variants=3, seed=0)
+    trained = evaluate(g, SyntheticFaces(16, size=32, seed=0), n_variants=3, seed=0)
+    for key in ['psnr', 'colourfulness_real', 'hair_coverage']: assert meta['metrics'][key] == pytest.approx(scored[key]), key
+    assert meta['metrics']['colourfulness_real'] != pytest.approx(trained['colourfulness_real'])
+
+def test_the_generator_runs_once_and_faces_are_drawn_once(tmp_path, weights, monkeypatch):
+    "Each picture goes through the generator once per noise and once with z = 0, no more; synthetic faces are rendered once"
+    from anime_colorization.unet import UNetGenerator
+    from anime_colorization.data import SyntheticFaces
+    seen, drawn = [], []
+    forward, images = UNetGenerator.forward, SyntheticFaces.images
+    monkeypatch.setattr(UNetGenerator, 'forward', lambda self, l, *a, **k: seen.append(len(l)) or forward(self, l, *a, **k))
+    monkeypatch.setattr(SyntheticFaces, 'images', lambda self, *a, **k: drawn.append(1) or images(self, *a, **k))
+    assert call('--weights', weights, *QUICK, '--out', tmp_path/'e').returncode == 0
+    assert sum(seen) == 16 * (3 + 1), seen
+    assert len(drawn) == 1
+    assert Image.open(tmp_path/'e'/'chroma.png').info['Software'].startswith('anime_colorization')
+
+def test_sources_without_pictures_are_one_line(tmp_path):
+    fails('--weights', 'gray', '--data', 'synthetic:0', '--out', tmp_path/'e', msg='synthetic:0: no faces')
+    (tmp_path/'junk').mkdir(); (tmp_path/'junk'/'a.png').write_bytes(b'no picture')
+    err = fails('--weights', 'gray', '--data', tmp_path/'junk', '--size', 32, '--out', tmp_path/'e', msg='no usable image was found')
+    assert '1 excluded as not an image' in err
+    import zipfile
+    with zipfile.ZipFile(tmp_path/'empty.zip', 'w') as z: z.writestr('notes.txt', 'no pictures here')
+    fails('--weights', 'gray', '--data', tmp_path/'empty.zip', '--size', 32, '--out', tmp_path/'e', msg='no usable image was found')
+    fails('--weights', 'gray', '--data', tmp_path/'synthetic_faces.zip', '--out', tmp_path/'e', msg='synthetic_faces.zip: no such file or folder')
+    assert not (tmp_path/'e').exists()
+
+def test_samples_are_the_bundled_faces(tmp_path):
+    r = call('--weights', 'gray', '--data', 'samples', '--variants', 2, '--out', tmp_path/'e')
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert json.loads((tmp_path/'e'/'metrics.json').read_text())['metrics']['n_images'] == 16
