@@ -1,5 +1,6 @@
 "`anime-colorize evaluate` as users run it: a real process, the files it writes, what it prints, and its refusals."
-import contextlib, csv, io, json, math, os, subprocess, sys
+from cli_in_process import call_main
+import csv, json, math, os, subprocess, sys
 from pathlib import Path
 import pytest
 from PIL import Image
@@ -13,15 +14,7 @@ def run(*args):
     "`anime-colorize evaluate ARGS` in a real process"
     return subprocess.run([str(EXE), 'evaluate', *map(str, args)], capture_output=True, text=True, env={**os.environ, 'MPLBACKEND': 'Agg'})
 
-def call(*args):
-    "The same through `main` in this process (the exit status is what `main` returns): quicker, for the many refusals"
-    from anime_colorization.cli import main
-    out, err, argv = io.StringIO(), io.StringIO(), sys.argv
-    sys.argv = ['anime-colorize', 'evaluate', *map(str, args)]
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err): status = main()
-    finally: sys.argv = argv
-    return subprocess.CompletedProcess(args, status, out.getvalue(), err.getvalue())
+def call(*args): return call_main('evaluate', *args)  # in this process: quicker, for refusals that stop before training
 
 @pytest.fixture(scope='module')
 def weights(tmp_path_factory):

@@ -1,5 +1,6 @@
 "`anime-colorize train` as users run it: a real process, killed with SIGKILL and resumed; bad use; NaN; the files it leaves."
-import contextlib, csv, io, json, os, pty, shutil, signal, subprocess, sys, time
+from cli_in_process import call_main
+import csv, json, os, pty, shutil, signal, subprocess, sys, time
 from pathlib import Path
 import pytest
 from safetensors import safe_open
@@ -14,15 +15,7 @@ ENV = {**os.environ, 'MPLBACKEND': 'Agg', 'CUDA_VISIBLE_DEVICES': ''}  # the CPU
 def run(*args, **kw):
     return subprocess.run([str(EXE), 'train', *map(str, args)], capture_output=True, text=True, env=ENV, **kw)
 
-def call(*args):
-    "`anime-colorize train ARGS` through `main` in this process: quicker, for refusals that stop before training"
-    from anime_colorization.cli import main
-    out, err, argv = io.StringIO(), io.StringIO(), sys.argv
-    sys.argv = ['anime-colorize', 'train', *map(str, args)]
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err): status = main()
-    finally: sys.argv = argv
-    return subprocess.CompletedProcess(args, status, out.getvalue(), err.getvalue())
+def call(*args): return call_main('train', *args)  # in this process: quicker, for refusals that stop before training
 
 def one_line_error(r, *words):
     "The command failed with exactly one line on stderr, holding every one of `words`"
