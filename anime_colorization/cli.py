@@ -26,8 +26,8 @@ from torch import nn
 from . import __version__
 from .data import DataError, SyntheticFaces
 from .lab import colorization_dls
-from .unet import UNetGenerator, NOISE_MODES, UPSAMPLES
-from .gan import (GANCheckpoint, load_checkpoint, export_generator, load_generator, plot_gan_losses,
+from .unet import UNetGenerator, NOISE_MODES, UPSAMPLES, export_generator, load_generator
+from .gan import (GANCheckpoint, load_checkpoint, plot_gan_losses,
                                     show_colorings, DataParallelGAN)
 import hashlib
 import torch.distributed as dist
@@ -374,7 +374,7 @@ def train(data:str=None, # training pictures: a folder, a .zip, 'samples' (bundl
         (out/'run.json').write_text(json.dumps(run, indent=2, default=str))
         kept = f"the last good checkpoint is kept: {ckpt}" if ckpt.exists() else "no checkpoint had been written yet"
         raise CliError(f"{nan.message}; training stopped, {kept}")
-    export_generator(learn.model.generator, out/'generator.safetensors')
+    export_generator(learn.model.generator, out/'generator.safetensors', size=size)
     if (out/'history.csv').exists():
         plot_gan_losses(out/'history.csv'); save_figure(plt.gcf(), out/'losses.png', 'losses per epoch'); plt.close('all')
     fig = show_colorings(learn.model.generator, dls.valid.one_batch()[1][:6], n_noise=5)

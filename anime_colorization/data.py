@@ -18,10 +18,10 @@ from fastprogress.fastprogress import progress_bar
 # %% auto #0
 __all__ = ['IMAGE_EXTENSIONS', 'REASONS', 'CACHE_VERSION', 'WINDOW_BYTES', 'REGIONS', 'BACKGROUND', 'SKIN', 'HAIR', 'COLLAR',
            'OUTLINE', 'EYES', 'PUPIL', 'HIGHLIGHT', 'MOUTH', 'COLOURS', 'MASK_COLOURS', 'MAX_STRANDS', 'ImageItem',
-           'DataError', 'find_images', 'BadImage', 'to_rgb', 'is_grayscale', 'white_border_share', 'ImageFilters',
-           'square_resize', 'DataReport', 'default_cache_dir', 'source_fingerprint', 'ImageCache', 'image_cache',
-           'split_indices', 'sample_faces', 'make_palette', 'render_regions', 'colourise', 'SyntheticFace',
-           'SyntheticFaces']
+           'DataError', 'find_images', 'BadImage', 'decode_image', 'to_rgb', 'is_grayscale', 'white_border_share',
+           'ImageFilters', 'square_resize', 'DataReport', 'default_cache_dir', 'source_fingerprint', 'ImageCache',
+           'image_cache', 'split_indices', 'sample_faces', 'make_palette', 'render_regions', 'colourise',
+           'SyntheticFace', 'SyntheticFaces']
 
 # %% ../nbs/00_data.ipynb #5a95060a
 IMAGE_EXTENSIONS = {'.png', '.jpg', '.jpeg', '.jfif', '.bmp', '.gif', '.webp', '.tif', '.tiff'}
@@ -92,7 +92,8 @@ def _failure(data:bytes, err:Exception)->str:
         if data.startswith(magic): return 'unreadable' if data.rstrip(b'\0\r\n ').endswith(end) else 'truncated'
     return 'truncated' if 'truncated' in str(err).lower() or isinstance(err, EOFError) else 'unreadable'
 
-def _open(data:bytes)->Image.Image:
+def decode_image(data:bytes, # the file's bytes
+                )->Image.Image:
     "Open and fully decode `data`, turning PIL's many failures into a `BadImage` reason"
     if not data: raise BadImage('zero bytes')
     try:
@@ -281,7 +282,7 @@ def _decode(item:ImageItem, # the file
     "The file's digest, the reason to exclude it (or `None`), and its picture at `size` when it is kept"
     data = zf.read(item.name) if zf is not None else (item.source/item.name).read_bytes()
     digest = hashlib.blake2b(data, digest_size=16).digest()
-    try: rgb = to_rgb(_open(data))
+    try: rgb = to_rgb(decode_image(data))
     except BadImage as e: return digest, e.reason, None
     reason = filters.reject(rgb)
     return digest, reason, None if reason else square_resize(rgb, size, filters.resize)

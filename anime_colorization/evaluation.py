@@ -19,7 +19,7 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 from typing import NamedTuple
 from .data import SyntheticFaces
 from .lab import rgb_to_lab, lab_to_rgb, normalize_lab, denormalize_lab, source_pictures
-from .gan import load_generator
+from .unet import load_generator
 
 # %% auto #0
 __all__ = ['psnr', 'ssim', 'ciede2000', 'ab_error', 'colourfulness', 'pool_pictures', 'variant_diversity', 'mode_seeking_ratio',

@@ -15,20 +15,18 @@ from torch import nn, Tensor
 import torch.nn.functional as F
 from fastcore.basics import store_attr
 from fastcore.foundation import L
-from safetensors import SafetensorError
-from safetensors.torch import save_file, safe_open
+from safetensors.torch import save_file
 import math
 from torch.nn.utils import parametrize
 from torch.nn.utils.parametrizations import spectral_norm
 
 # %% auto #0
-__all__ = ['CRITIC_NORMS', 'PADDINGS', 'CHECKPOINT_FORMAT', 'GENERATOR_FORMAT', 'critic_norm', 'same_pad', 'add_spectral_norm',
-           'has_spectral_norm', 'patch_mean', 'SeedCritic', 'patch_conv', 'PatchCritic', 'seed_critic', 'patch_critic',
-           'wgan_critic', 'critic_config', 'critic_from_config', 'kept_buffers', 'plain', 'GANModel',
-           'gradient_penalty', 'full', 'GANLoss', 'GANComponent', 'ab_l1', 'GANSwitcher', 'BF16Autocast',
-           'save_checkpoint', 'load_checkpoint', 'GANCheckpoint', 'ShardedDL', 'DataParallelGAN', 'export_generator',
-           'load_generator', 'gan_splitter', 'gan_learner', 'image_size', 'recipe_settings', 'pretrain_generator',
-           'plot_gan_losses', 'show_colorings']
+__all__ = ['CRITIC_NORMS', 'PADDINGS', 'CHECKPOINT_FORMAT', 'critic_norm', 'same_pad', 'add_spectral_norm', 'has_spectral_norm',
+           'patch_mean', 'SeedCritic', 'patch_conv', 'PatchCritic', 'seed_critic', 'patch_critic', 'wgan_critic',
+           'critic_config', 'critic_from_config', 'kept_buffers', 'plain', 'GANModel', 'gradient_penalty', 'full',
+           'GANLoss', 'GANComponent', 'ab_l1', 'GANSwitcher', 'BF16Autocast', 'save_checkpoint', 'load_checkpoint',
+           'GANCheckpoint', 'ShardedDL', 'DataParallelGAN', 'gan_splitter', 'gan_learner', 'image_size',
+           'recipe_settings', 'pretrain_generator', 'plot_gan_losses', 'show_colorings']
 
 # %% ../nbs/03_gan.ipynb #b9d539d4
 import warnings
@@ -43,7 +41,7 @@ with warnings.catch_warnings():
 import torch.distributed as dist
 
 from .lab import TensorLAB
-from .unet import UNetGenerator
+from .unet import read_safetensors
 
 # %% ../nbs/03_gan.ipynb #64a3b965
 CRITIC_NORMS = ('batch', 'instance', 'layer', None)
@@ -541,23 +539,12 @@ def save_checkpoint(learn, # a GAN `Learner` (with a `GANSwitcher`)
     return path
 
 # %% ../nbs/03_gan.ipynb #ee8413b6
-def _read_safetensors(path:Path)->tuple[dict, dict]:
-    "Tensors and our JSON metadata of a safetensors file, with a clear error for a bad file"
-    if not path.exists(): raise FileNotFoundError(f"{path}: no such file")
-    try:
-        with safe_open(str(path), framework='pt') as f:
-            meta = json.loads((f.metadata() or {}).get('anime_colorization', 'null'))
-            tensors = {k: f.get_tensor(k) for k in f.keys()}
-    except (SafetensorError, OSError, ValueError) as e: raise ValueError(f"{path}: not a readable safetensors file ({e})") from None
-    if meta is None: raise ValueError(f"{path}: a safetensors file, but not one written by anime_colorization")
-    return tensors, meta
-
 def load_checkpoint(learn, # the same kind of GAN `Learner` that saved it
                     path:str|Path, # a file written by `save_checkpoint`
                    )->int: # epochs completed: pass as `start_epoch` to `fit`
     "Restore a checkpoint into `learn` (nets, optimiser, position, random states); returns the epoch to resume from"
     path = Path(path)
-    tensors, meta = _read_safetensors(path)
+    tensors, meta = read_safetensors(path)
     if meta.get('format') != CHECKPOINT_FORMAT: raise ValueError(f"{path}: not a training checkpoint (format {meta.get('format')!r})")
     model_sd = {k[6:]: v for k, v in tensors.items() if k.startswith('model.')}
     try: learn.model.load_state_dict(model_sd)
@@ -614,36 +601,6 @@ class DataParallelGAN(Callback):
         with torch.no_grad(): _average([p.grad for p in self.learn.model.parameters() if p.grad is not None], self.world)
     def after_step(self):
         with torch.no_grad(): _average([b.data for b in self.learn.model.buffers() if b.is_floating_point()], self.world)
-
-# %% ../nbs/03_gan.ipynb #6522a404
-GENERATOR_FORMAT = 'anime_colorization.generator/1'
-
-def export_generator(generator:nn.Module, # a generator with a `config` (e.g. `UNetGenerator`)
-                     path:str|Path, # the `.safetensors` file to write; the config also goes to the same name with `.json`
-                    )->Path:
-    "Write a generator's weights (safetensors) and the JSON config that rebuilds it"
-    path = Path(path)
-    meta = {'format': GENERATOR_FORMAT, 'config': generator.config}
-    tensors = {k: v.detach().cpu().contiguous() for k, v in generator.state_dict().items()}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try: save_file(tensors, str(tmp), metadata={'anime_colorization': json.dumps(meta)}); os.replace(tmp, path)
-    finally: tmp.unlink(missing_ok=True)
-    path.with_suffix('.json').write_text(json.dumps(meta, indent=2))
-    return path
-
-def load_generator(path:str|Path, # a file written by `export_generator`
-                   device=None, # where to put it (default: the CPU)
-                  )->nn.Module:
-    "Rebuild an exported generator from its safetensors file, in eval mode; never unpickles"
-    path = Path(path)
-    tensors, meta = _read_safetensors(path)
-    if meta.get('format') != GENERATOR_FORMAT: raise ValueError(f"{path}: not an exported generator (format {meta.get('format')!r})")
-    try: g = UNetGenerator.from_config(meta['config'])
-    except (TypeError, ValueError, KeyError) as e: raise ValueError(f"{path}: its config does not describe a generator ({e})") from None
-    try: g.load_state_dict(tensors)
-    except RuntimeError as e: raise ValueError(f"{path}: weights do not match its config: {str(e).splitlines()[0]} ...") from None
-    return g.to(device or 'cpu').eval()
 
 # %% ../nbs/03_gan.ipynb #a082fe65
 def gan_splitter(model:GANModel)->list:

@@ -4,7 +4,10 @@
 
 # %% ../nbs/02_unet.ipynb #22932666
 from __future__ import annotations
-import warnings
+import json, os, warnings
+from pathlib import Path
+from safetensors import SafetensorError
+from safetensors.torch import save_file, safe_open
 import torch
 from torch import nn, Tensor
 import torch.nn.functional as F
@@ -13,9 +16,9 @@ with warnings.catch_warnings():  # fastai 2.8 imports code that torch 2.9+ calls
     from fastai.layers import PixelShuffle_ICNR
 
 # %% auto #0
-__all__ = ['NOISE_MODES', 'NORMS', 'ACTS', 'UPSAMPLES', 'n_params', 'norm_layer', 'act_layer', 'down_conv', 'up_layer',
-           'NearestUpConv', 'broadcast_z', 'DenseNoiseMap', 'FiLM', 'DecoderLevel', 'UNetGenerator', 'generator_config',
-           'seed_generator']
+__all__ = ['NOISE_MODES', 'NORMS', 'ACTS', 'UPSAMPLES', 'GENERATOR_FORMAT', 'n_params', 'norm_layer', 'act_layer', 'down_conv',
+           'up_layer', 'NearestUpConv', 'broadcast_z', 'DenseNoiseMap', 'FiLM', 'DecoderLevel', 'UNetGenerator',
+           'generator_config', 'read_safetensors', 'export_generator', 'load_generator', 'seed_generator']
 
 # %% ../nbs/02_unet.ipynb #5e29a922
 NOISE_MODES = ('dense_map', 'all_scales', 'decoder', 'modulation', 'none')
@@ -297,6 +300,51 @@ def generator_config(g:UNetGenerator, # generator
                     )->dict:
     "JSON-serialisable constructor arguments that rebuild `g`'s architecture with `UNetGenerator.from_config`"
     return {k: (list(v) if isinstance(v, (list, tuple)) else v) for k, v in g.config.items()}
+
+# %% ../nbs/02_unet.ipynb #02d0d2cb
+def read_safetensors(path:Path, # a `.safetensors` file written by this library
+                    )->tuple[dict, dict]:
+    "Tensors and our JSON metadata of a safetensors file, with a clear error for a bad file"
+    if not path.exists(): raise FileNotFoundError(f"{path}: no such file")
+    try:
+        with safe_open(str(path), framework='pt') as f:
+            meta = json.loads((f.metadata() or {}).get('anime_colorization', 'null'))
+            tensors = {k: f.get_tensor(k) for k in f.keys()}
+    except (SafetensorError, OSError, ValueError) as e: raise ValueError(f"{path}: not a readable safetensors file ({e})") from None
+    if meta is None: raise ValueError(f"{path}: a safetensors file, but not one written by anime_colorization")
+    return tensors, meta
+
+GENERATOR_FORMAT = 'anime_colorization.generator/1'
+
+def export_generator(generator:nn.Module, # a generator with a `config` (e.g. `UNetGenerator`)
+                     path:str|Path, # the `.safetensors` file to write; the config also goes to the same name with `.json`
+                     size:int|None=None, # side of the pictures it was trained on (default: the generator's own `size`)
+                    )->Path:
+    "Write a generator's weights (safetensors) and the JSON config that rebuilds it"
+    path = Path(path)
+    meta = {'format': GENERATOR_FORMAT, 'config': generator.config, 'size': size or getattr(generator, 'size', None)}
+    tensors = {k: v.detach().cpu().contiguous() for k, v in generator.state_dict().items()}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try: save_file(tensors, str(tmp), metadata={'anime_colorization': json.dumps(meta)}); os.replace(tmp, path)
+    finally: tmp.unlink(missing_ok=True)
+    path.with_suffix('.json').write_text(json.dumps(meta, indent=2))
+    return path
+
+def load_generator(path:str|Path, # a file written by `export_generator`
+                   device=None, # where to put it (default: the CPU)
+                  )->nn.Module:
+    "Rebuild an exported generator from its safetensors file, in eval mode, its training size in `training_size`; never unpickles"
+    path = Path(path)
+    tensors, meta = read_safetensors(path)
+    if meta.get('format') != GENERATOR_FORMAT: raise ValueError(f"{path}: not an exported generator (format {meta.get('format')!r})")
+    try: g = UNetGenerator.from_config(meta['config'])
+    except (TypeError, ValueError, KeyError) as e: raise ValueError(f"{path}: its config does not describe a generator ({e})") from None
+    try: g.load_state_dict(tensors)
+    except RuntimeError as e: raise ValueError(f"{path}: weights do not match its config: {str(e).splitlines()[0]} ...") from None
+    g.training_size = meta.get('size') or g.size  # None when the file does not say (exported before sizes were kept)
+    return g.to(device or 'cpu').eval()
+
 
 # %% ../nbs/02_unet.ipynb #68fa0cf4
 def seed_generator(size:int=128,        # image height and width (the dense noise map scales with it)

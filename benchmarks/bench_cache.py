@@ -32,7 +32,7 @@ def one_piece(source, size, cache_dir):
         b = (item.source/item.name).read_bytes()
         digest = hashlib.blake2b(b, digest_size=16).digest()
         if b and digest in seen: report.exclude(item, 'duplicate'); continue
-        try: rgb = data.to_rgb(data._open(b))
+        try: rgb = data.to_rgb(data.decode_image(b))
         except data.BadImage as e: report.exclude(item, e.reason); continue
         reason = flt.reject(rgb)
         if reason: report.exclude(item, reason); continue

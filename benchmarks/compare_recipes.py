@@ -22,7 +22,8 @@ from fastai.torch_core import set_seed, no_random
 from anime_colorization.data import find_images, image_cache, SyntheticFaces
 from anime_colorization.lab import colorization_block, denormalize_lab, lab_to_rgb
 from anime_colorization.unet import UNetGenerator
-from anime_colorization.gan import BF16Autocast, GANSwitcher, export_generator
+from anime_colorization.gan import BF16Autocast, GANSwitcher
+from anime_colorization.unet import export_generator
 from anime_colorization.dcgan import dcgan_learner
 from anime_colorization.wgan_gp import wgan_gp_learner
 from anime_colorization.evaluation import evaluate, colourings, ConstantAB

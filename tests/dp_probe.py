@@ -18,7 +18,8 @@ from safetensors.torch import save_file
 from anime_colorization.data import SyntheticFaces
 from anime_colorization.lab import colorization_dls
 from anime_colorization.unet import UNetGenerator
-from anime_colorization.gan import patch_critic, DataParallelGAN, export_generator, pretrain_generator, plain
+from anime_colorization.gan import patch_critic, DataParallelGAN, pretrain_generator, plain
+from anime_colorization.unet import export_generator
 from anime_colorization.dcgan import dcgan_learner
 
 N, SIZE, BS, VALID = 256, 32, 16, 0.125  # 224 training faces: 7 batches of 16 on each of 2 processes, none left over

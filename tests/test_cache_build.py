@@ -20,7 +20,7 @@ def todays_npy(source, size, **filters):
         b = item.read_bytes()
         digest = hashlib.blake2b(b, digest_size=16).digest()
         if b and digest in seen: report.exclude(item, 'duplicate'); continue
-        try: rgb = to_rgb(data._open(b))
+        try: rgb = to_rgb(data.decode_image(b))
         except BadImage as e: report.exclude(item, e.reason); continue
         reason = flt.reject(rgb)
         if reason: report.exclude(item, reason); continue

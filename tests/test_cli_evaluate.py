@@ -20,7 +20,7 @@ def call(*args): return call_main('evaluate', *args)  # in this process: quicker
 def weights(tmp_path_factory):
     "A tiny exported generator (untrained: the numbers do not matter, the files and their shape do)"
     from anime_colorization.unet import UNetGenerator
-    from anime_colorization.gan import export_generator
+    from anime_colorization.unet import export_generator
     import torch
     torch.manual_seed(0)
     return export_generator(UNetGenerator(width=8, depth=2), tmp_path_factory.mktemp('gen')/'generator.safetensors')
@@ -126,7 +126,7 @@ def test_synthetic_faces_are_not_the_ones_train_uses(tmp_path, weights):
     "`evaluate --data synthetic:N` scores other faces than `train --data synthetic:N` trains on, and says which"
     from anime_colorization.data import SyntheticFaces
     from anime_colorization.evaluation import evaluate
-    from anime_colorization.gan import load_generator
+    from anime_colorization.unet import load_generator
     out = tmp_path/'e'
     assert call('--weights', weights, *QUICK, '--out', out).returncode == 0
     meta = json.loads((out/'metrics.json').read_text())

@@ -7,7 +7,8 @@ import anime_colorization.gan as gan
 from anime_colorization.data import SyntheticFaces
 from anime_colorization.lab import colorization_dls
 from anime_colorization.unet import UNetGenerator
-from anime_colorization.gan import (gan_learner, wgan_critic, save_checkpoint, load_checkpoint, export_generator, load_generator)
+from anime_colorization.gan import (gan_learner, wgan_critic, save_checkpoint, load_checkpoint)
+from anime_colorization.unet import export_generator, load_generator
 
 def small_learner():
     set_seed(0)
