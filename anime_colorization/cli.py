@@ -14,7 +14,8 @@ from PIL import Image
 # %% auto #0
 __all__ = ['PNG_MAKER', 'SYNTHETIC_SEEDS', 'TEMP_FILES', 'RUN_FILES', 'EVAL_FILES', 'COMMANDS', 'check_writable', 'save_figure',
            'data_source', 'one_line', 'data', 'EpochLog', 'EpochLines', 'StopOnNaN', 'NoGANPhase', 'QuietRank',
-           'command_line', 'train', 'evaluate', 'main']
+           'command_line', 'train', 'evaluate', 'colouriser', 'picture_inputs', 'save_png', 'colorize', 'demo_page',
+           'demo', 'explore', 'main']
 
 # %% ../nbs/09_cli.ipynb #cc15a126
 import contextvars, csv, inspect, json, math, os, platform, re, time
@@ -24,12 +25,14 @@ import numpy as np
 import torch
 from torch import nn
 from . import __version__
-from .data import DataError, SyntheticFaces
+from .data import DataError, SyntheticFaces, find_images, sample_faces, IMAGE_EXTENSIONS
+from .colorize import Colorizer, colour_many, variant_grid, pretrained_names, pretrained_path, DEFAULT_WEIGHTS
 from .lab import colorization_dls
 from .unet import UNetGenerator, NOISE_MODES, UPSAMPLES, export_generator, load_generator
 from .gan import (GANCheckpoint, load_checkpoint, plot_gan_losses,
                                     show_colorings, DataParallelGAN)
 import hashlib
+from fastprogress.fastprogress import progress_bar
 import torch.distributed as dist
 from .evaluation import evaluate as evaluate_colouriser, ConstantAB, plot_chroma
 from .dcgan import dcgan_learner
@@ -478,8 +481,171 @@ def evaluate(weights:str=None, # an exported generator (.safetensors, e.g. a run
     print(_summary(row, weights, data, size, device))
     print(f"wrote {', '.join(EVAL_FILES)} to {out}")
 
+# %% ../nbs/09_cli.ipynb #9524e842
+def colouriser(weights:str|None, # a shipped generator's name, an exported generator file, or None for the default
+               device:str|None=None, # 'cpu' or 'cuda' (default: CUDA when present)
+              )->Colorizer:
+    "The `Colorizer` that `--weights` names, with a one-line error when it cannot be loaded"
+    try:
+        if weights is None or weights in pretrained_names(): return Colorizer.from_pretrained(weights or DEFAULT_WEIGHTS, device)
+        return Colorizer.load(weights, device)
+    except FileNotFoundError: raise CliError(f"{weights}: no such generator file (shipped: {', '.join(pretrained_names())})") from None
+    except (ValueError, RuntimeError) as e: raise CliError(one_line(str(e))) from None
+
+def picture_inputs(inputs:list, # files, folders and zip archives as given
+                  )->tuple[list, list]: # (source, output stem) pairs, and (input, reason) pairs for inputs that cannot be used
+    "Every picture the inputs name, each with the relative stem of its outputs"
+    found, bad = [], []
+    for text in inputs:
+        path = Path(text).expanduser()
+        if not path.exists(): bad.append((text, 'no such file or folder')); continue
+        if path.is_dir() or (path.suffix.lower() == '.zip' and path.is_file()):
+            try: items = find_images(path)
+            except DataError as e: bad.append((text, one_line(str(e)).split(': ', 1)[-1])); continue
+            if not items: bad.append((text, 'no pictures in it'))
+            found += [(item, str(Path(item.name).with_suffix(''))) for item in items]
+        else: found.append((path, path.stem))
+    return found, bad
+
+def save_png(image:Image.Image, # what to write
+             path:Path, # where
+             what:str, # what it shows, stored in the PNG
+            ):
+    "Write a PNG carrying our maker tag (so a later run may replace it), via a temporary file"
+    from PIL.PngImagePlugin import PngInfo
+    info = PngInfo(); info.add_text('Software', f"{PNG_MAKER} {__version__}"); info.add_text('Title', what)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try: image.save(tmp, format='PNG', pnginfo=info, compress_level=3); os.replace(tmp, path)
+    finally: tmp.unlink(missing_ok=True)
+
+# %% ../nbs/09_cli.ipynb #b27da9ce
+@call_parse
+def colorize(*inputs:str, # pictures: files, folders (searched recursively) or .zip archives
+             out:str=None, # the folder to write the colourings to (required)
+             variants:int=4, # colourings per picture
+             seed:int=0, # which noises: the same seed gives the same colouring scheme on every picture
+             weights:str=None, # a shipped generator's name or an exported generator file (default: the shipped faces64)
+             grid:bool=False, # also write one sheet per picture with the gray input and all its colourings
+             typical:bool=False, # also write the z = 0 colouring, the most accurate single guess
+             bs:int=64, # pictures x variants per network batch
+             device:str=None, # 'cpu' or 'cuda' (default: CUDA when present)
+            ):
+    "Colour pictures: one PNG per variant at the picture's own size, named after it, in --out"
+    if not inputs: raise CliError("give the pictures to colour: files, folders or .zip archives")
+    if out is None: raise CliError("--out DIR is required: where to write the colourings (never beside your pictures unless you say so)")
+    _at_least(1, variants=variants, bs=bs)
+    out = Path(out).expanduser()
+    if out.exists() and not out.is_dir(): raise CliError(f"--out {out}: is a file, not a folder")
+    col = colouriser(weights, device)
+    found, bad = picture_inputs(list(inputs))
+    for text, reason in bad: print(f"{text}: {reason}", file=sys.stderr)
+    planned, stems = {}, {}
+    for source, stem in found:
+        names = [f"{stem}_{i:02d}.png" for i in range(variants)] + ([f"{stem}_typical.png"] if typical else []) + ([f"{stem}_grid.png"] if grid else [])
+        planned[id(source)] = [out/n for n in names]
+        stems.setdefault(stem, []).append(source)
+    z = col.noises(variants, seed)
+    if typical: z = torch.cat([z, torch.zeros(1, col.latent)])
+    todo, failed, done = [], len(bad), 0
+    for source, stem in found:
+        try:
+            if len(stems[stem]) > 1: raise CliError(f"its outputs would have the same names as another input's ({stem}_*.png)")
+            for path in planned[id(source)]:
+                try: check_writable(path)
+                except CliError: raise CliError(f"not coloured: {path} exists and was not written by anime-colorize (left as it is)") from None
+            todo.append(source)
+        except CliError as e: print(f"{source}: {e}", file=sys.stderr); failed += 1
+    bar = progress_bar if sys.stderr.isatty() else (lambda x, **k: x)
+    for result in bar(colour_many(col, todo, z=z, bs=bs), total=len(todo)):
+        if result.error: print(result.error, file=sys.stderr); failed += 1; continue
+        paths = planned[id(result.source)]
+        images = result.images + ([variant_grid(result.source, result.images[:variants] + result.images[variants:])] if grid else [])
+        try:
+            for image, path in zip(images, paths): save_png(image, path, f"colouring of {result.source}")
+            done += 1
+        except OSError as e: print(f"{paths[0]}: cannot be written ({e.strerror or e})", file=sys.stderr); failed += 1
+    total = len(found) + len(bad)
+    print(f"coloured {done} of {total} pictures ({variants} variants each) into {out}")
+    if failed: raise CliError(f"{failed} of {total} inputs failed (listed above)")
+
+# %% ../nbs/09_cli.ipynb #8d12bcee
+def _card_numbers(name:str)->dict:
+    "The headline numbers of a shipped generator's model card (empty when it has none)"
+    path = pretrained_path(name).with_suffix('.card.json')
+    try: return json.loads(path.read_text())
+    except (OSError, ValueError): return {}
+
+def demo_page(card:dict, # the model card's numbers
+              samples:list, # (name, input file, typical file, grid file) per sample, paths relative to the page
+              weights:str, # what coloured them
+             )->str:
+    "The demo's HTML page"
+    import html
+    esc = lambda s: html.escape(str(s))
+    rows = ''.join(f"<tr><th>{k}</th><td>{esc(v)}</td></tr>" for k, v in card.get('headline', {}).items())
+    cells = ''.join(f"<figure><figcaption>{esc(n)}</figcaption><img src='{esc(i)}' alt='gray input' class='small'>"
+                    f"<img src='{esc(t)}' alt='typical colouring' class='small'><br><img src='{esc(g)}' alt='chroma grid'></figure>"
+                    for n, i, t, g in samples)
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>anime-colorize demo</title>
+<style>body{{font-family:sans-serif;margin:2em;max-width:1100px}} figure{{display:inline-block;margin:1em;vertical-align:top}}
+img.small{{width:96px;margin-right:4px}} table{{border-collapse:collapse}} th,td{{text-align:left;padding:2px 10px;border-bottom:1px solid #ddd}}</style>
+</head><body>
+<h1>anime-colorize demo</h1>
+<p>Each gray picture (left) coloured by the shipped generator <code>{esc(weights)}</code>: its most accurate single guess
+(z = 0, right) and, below, 24 colourings from 24 noises. The pictures are the bundled sample faces (MIT-licensed art from
+<i>The Question</i>, another artist's style than the training faces).</p>
+<h2>The model, measured on 200 faces it never saw</h2><table>{rows or '<tr><td>no model card numbers</td></tr>'}</table>
+<p>{esc(card.get('summary', ''))}</p>
+<h2>The samples</h2>{cells}
+</body></html>
+"""
+
+@call_parse
+def demo(out:str='anime-colorize-demo', # the folder to write the page and pictures to
+         weights:str=None, # a shipped generator's name or an exported generator file (default: the shipped faces64)
+         overwrite:bool=False, # write into --out even if it holds files anime-colorize did not write
+         device:str=None, # 'cpu' or 'cuda' (default: CUDA when present)
+        ):
+    "Colour the bundled sample faces with the shipped weights and write a web page of them"
+    out = Path(out).expanduser()
+    if out.exists() and not out.is_dir(): raise CliError(f"--out {out}: is a file, not a folder")
+    col = colouriser(weights, device)
+    faces = sorted(p for p in sample_faces().iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS)
+    page = out/'index.html'
+    if page.exists() and not overwrite and 'anime-colorize demo' not in page.read_text(errors='replace'):
+        raise CliError(f"{page}: exists and was not written by anime-colorize; choose another --out or pass --overwrite")
+    names = [(f.stem, f"{f.stem}_gray.png", f"{f.stem}_typical.png", f"{f.stem}_grid.png") for f in faces]
+    for n in names:
+        for f in n[1:]: check_writable(out/f, overwrite)
+    z = torch.cat([torch.zeros(1, col.latent), col.noises(24, seed=0)])
+    for face, n, result in zip(faces, names, colour_many(col, faces, z=z)):
+        if result.error: raise CliError(result.error)
+        save_png(Image.open(face).convert('L'), out/n[1], f"gray input {face.name}")
+        save_png(result.images[0], out/n[2], f"typical colouring of {face.name}")
+        save_png(variant_grid(face, result.images[1:], cols=5, cell=128), out/n[3], f"24 colourings of {face.name}")
+    label = weights or DEFAULT_WEIGHTS
+    page.write_text(demo_page(_card_numbers(label) if weights is None or weights in pretrained_names() else {}, names, label))
+    print(f"coloured {len(faces)} sample faces with {label}; open {page.resolve()}")
+
+# %% ../nbs/09_cli.ipynb #c5aa9774
+@call_parse(pos=['image'])
+def explore(image:str=None, # the picture to explore (default: a bundled sample face)
+            port:int=8866, # the local port of the page
+            weights:str=None, # a shipped generator's name or an exported generator file (default: the shipped faces64)
+            device:str=None, # 'cpu' or 'cuda' (default: CUDA when present)
+           ):
+    "Open the noise explorer for a picture as a local web page (Voila); Ctrl-C stops it"
+    if image is not None and not Path(image).expanduser().is_file(): raise CliError(f"{image}: no such picture")
+    if not 0 < port < 65536: raise CliError(f"--port {port}: not a port number")
+    colouriser(weights, device)  # a bad --weights fails here, in one line, before a server starts
+    from anime_colorization.explore import serve
+    try: serve(image=image, port=port, weights=weights, device=device)
+    except (OSError, ValueError, RuntimeError) as e: raise CliError(one_line(str(e))) from None
+
 # %% ../nbs/09_cli.ipynb #412b0d23
-COMMANDS = {'data': data, 'train': train, 'evaluate': evaluate}
+COMMANDS = {'colorize': colorize, 'demo': demo, 'explore': explore, 'data': data, 'train': train, 'evaluate': evaluate}
 
 def main():
     "Run `anime-colorize SUB-COMMAND [OPTIONS]`"
@@ -492,7 +658,7 @@ def main():
     if args[0] not in COMMANDS: print(f"anime-colorize: unknown sub-command {args[0]!r}\n\n{usage}", file=sys.stderr); return 2
     func = COMMANDS[args[0]]
     sys.argv = [f"anime-colorize {args[0]}", *args[1:]]
-    pargs, kwargs, _ = parse_cli(func.__wrapped__, pos=['source'] if func is data else None)
+    pargs, kwargs, _ = parse_cli(func.__wrapped__, pos={data: ['source'], explore: ['image']}.get(func))
     typed = _typed.set(['anime-colorize', *args])
     try: func(*pargs, **kwargs)
     except CliError as e:

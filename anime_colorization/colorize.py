@@ -16,10 +16,10 @@ from PIL import Image, ImageOps
 
 # %% auto #0
 __all__ = ['STRIP_PIXELS', 'DEFAULT_WEIGHTS', 'GrayPicture', 'read_picture', 'working_size', 'join_colour', 'pretrained_dir',
-           'pretrained_names', 'pretrained_path', 'Prepared', 'Colorizer', 'Colouring', 'colour_many']
+           'pretrained_names', 'pretrained_path', 'Prepared', 'Colorizer', 'Colouring', 'colour_many', 'variant_grid']
 
 # %% ../nbs/08_colorize.ipynb #41d7047d
-from .data import decode_image, to_rgb, BadImage
+from .data import decode_image, to_rgb, BadImage, ImageItem
 from .lab import rgb_to_l, lab_to_rgb, normalize_lab, AB_SCALE
 from .unet import load_generator
 
@@ -51,11 +51,17 @@ def _from_array(a:np.ndarray, name:str)->GrayPicture:
     if a.shape[-1] == 3: return GrayPicture(np.ascontiguousarray(a), None, name)
     return GrayPicture(to_rgb(Image.fromarray(a, 'RGBA')), None if a[..., 3].min() == 255 else a[..., 3].copy(), name)
 
-def read_picture(image, # a file path, a PIL image, or an array `(H, W)`, `(H, W, 3)` or `(H, W, 4)`
+def read_picture(image, # a file path, an `ImageItem` (e.g. inside a zip), a PIL image, or an array `(H, W)`, `(H, W, 3|4)`
                  name:str|None=None, # its name in messages (default: the path, or 'picture')
                 )->GrayPicture:
     "Any picture as a `GrayPicture`, with an error naming it and the reason when it cannot be used"
     if isinstance(image, GrayPicture): return image
+    if isinstance(image, ImageItem):
+        name = name or str(image)
+        try: img = decode_image(image.read_bytes())
+        except BadImage as e: raise ValueError(f"{name}: {e}") from None
+        except (OSError, KeyError) as e: raise ValueError(f"{name}: cannot be read ({e})") from None
+        return GrayPicture(to_rgb(img), _alpha(img), name)
     if isinstance(image, (str, Path)):
         path = Path(image).expanduser()
         name = name or str(path)
@@ -188,7 +194,7 @@ class Colorizer:
         pic = read_picture(image)
         h, w = working_size(*pic.shape, self.size, self.multiple, self.square)
         small = np.asarray(Image.fromarray(pic.rgb).resize((w, h), Image.LANCZOS)) if (h, w) != pic.shape else pic.rgb
-        l = rgb_to_l(torch.from_numpy(np.ascontiguousarray(small)).permute(2, 0, 1).to(self.device))
+        l = rgb_to_l(torch.tensor(small, device=self.device).permute(2, 0, 1))
         return Prepared(pic, normalize_lab(l)[None])
 
     @torch.inference_mode()
@@ -255,3 +261,25 @@ def colour_many(colorizer:Colorizer, # the colouriser
                 done[j] = [Image.fromarray(join_colour(prepared[j].picture, a)) for a in ab[k*len(z):(k + 1)*len(z)]]
         for j, item in enumerate(chunk):
             yield Colouring(item, done.get(j, []), None if j in done else prepared[j])
+
+# %% ../nbs/08_colorize.ipynb #fb7c02db
+def variant_grid(picture, # the input (path, image, array or `GrayPicture`), shown gray in the first cell
+                 images:list, # its colourings (PIL images)
+                 cols:int|None=None, # cells per row (default: about square)
+                 cell:int=160, # longest side of a cell in pixels
+                 gap:int=4, # white pixels between cells
+                )->Image.Image:
+    "One RGB sheet: the gray input, then each colouring, left to right and top to bottom"
+    pic = read_picture(picture)
+    gray = np.asarray(Image.fromarray(pic.rgb).convert('L').convert('RGB'))
+    cells = [Image.fromarray(gray)] + [im.convert('RGBA') for im in images]
+    h, w = pic.shape
+    scale = min(1., cell/max(h, w))
+    ch, cw = max(1, round(h*scale)), max(1, round(w*scale))
+    cols = cols or math.ceil(math.sqrt(len(cells)))
+    rows = math.ceil(len(cells)/cols)
+    sheet = Image.new('RGB', (cols*cw + (cols - 1)*gap, rows*ch + (rows - 1)*gap), 'white')
+    for i, im in enumerate(cells):
+        im = im.resize((cw, ch), Image.LANCZOS) if im.size != (cw, ch) else im
+        sheet.paste(im, ((i % cols)*(cw + gap), (i//cols)*(ch + gap)), im if im.mode == 'RGBA' else None)
+    return sheet
