@@ -13,14 +13,16 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 from PIL import Image, ImageOps
+from fastprogress.fastprogress import progress_bar
 
 # %% auto #0
-__all__ = ['STRIP_PIXELS', 'DEFAULT_WEIGHTS', 'GrayPicture', 'read_picture', 'working_size', 'join_colour', 'pretrained_dir',
-           'pretrained_names', 'pretrained_path', 'Prepared', 'Colorizer', 'Colouring', 'colour_many', 'variant_grid']
+__all__ = ['STRIP_PIXELS', 'DEFAULT_WEIGHTS', 'GrayPicture', 'read_picture', 'working_size', 'fit_gamut', 'join_colour',
+           'pretrained_dir', 'pretrained_names', 'pretrained_path', 'Prepared', 'Colorizer', 'Colouring', 'colour_many',
+           'variant_grid']
 
 # %% ../nbs/08_colorize.ipynb #41d7047d
-from .data import decode_image, to_rgb, BadImage, ImageItem
-from .lab import rgb_to_l, lab_to_rgb, normalize_lab, AB_SCALE
+from .data import decode_image, to_rgb, BadImage, ImageItem, find_images
+from .lab import rgb_to_l, lab_to_rgb, normalize_lab, lab_f_inv, AB_SCALE, F_FROM_LAB, RGB_FROM_XYZN
 from .unet import load_generator
 
 # %% ../nbs/08_colorize.ipynb #b9dedcba
@@ -90,11 +92,39 @@ def working_size(height:int, # the picture's height
     return side(height), side(width)
 
 # %% ../nbs/08_colorize.ipynb #8a2acba4
+def _linear_rgb(lab:Tensor)->Tensor:
+    "Linear-light RGB of unnormalised CIELAB pixels `(3, N)`, not clipped (so out-of-gamut colours show)"
+    f = _const(F_FROM_LAB, lab) @ lab + 16/116
+    f[2].clamp_min_(0)
+    return _const(RGB_FROM_XYZN, lab) @ lab_f_inv(f)
+
+def _const(m:Tensor, like:Tensor)->Tensor: return m.to(like.dtype).to(like.device)
+
+def fit_gamut(l:Tensor, # lightness `(N,)` in [0, 100]
+              ab:Tensor, # AB `(2, N)` in CIELAB units
+              steps:int=10, # bisection steps (the chroma is found to within 2**-steps of its value)
+              tol:float=1e-4, # how far outside [0, 1] a linear RGB value may be
+             )->Tensor: # AB `(2, N)`, scaled down where needed
+    "AB scaled towards gray, pixel by pixel, just enough for the colour to exist in sRGB at its lightness"
+    ok = lambda lab: ((lab >= -tol) & (lab <= 1 + tol)).all(0)
+    out = ~ok(_linear_rgb(torch.cat([l[None], ab])))
+    if not out.any(): return ab
+    lo, hi = torch.zeros(int(out.sum()), device=ab.device), torch.ones(int(out.sum()), device=ab.device)
+    lo_l, lo_ab = l[out], ab[:, out]
+    for _ in range(steps):
+        mid = (lo + hi)/2
+        inside = ok(_linear_rgb(torch.cat([lo_l[None], lo_ab*mid])))
+        lo, hi = torch.where(inside, mid, lo), torch.where(inside, hi, mid)
+    ab = ab.clone(); ab[:, out] = lo_ab*lo
+    return ab
+
+# %% ../nbs/08_colorize.ipynb #95910321
 STRIP_PIXELS = 1 << 20  # pixels per strip when joining colour to a large picture
 
 def join_colour(picture:GrayPicture, # the picture whose lightness is kept
                 ab:Tensor, # predicted AB in model units `(2, h, w)` at the working size
                 strip_pixels:int=STRIP_PIXELS, # pixels converted at a time (bounds the memory)
+                gamut:bool=True, # keep the lightness where a colour does not exist (`fit_gamut`); False clips RGB
                )->np.ndarray: # `(H, W, 3)` uint8 sRGB, or `(H, W, 4)` with the picture's alpha
     "The picture's own L with `ab` upsampled to its size, as 8-bit sRGB (RGBA when the picture has transparency)"
     (H, W), dev = picture.shape, ab.device
@@ -109,11 +139,12 @@ def join_colour(picture:GrayPicture, # the picture whose lightness is kept
         grid = torch.stack(torch.broadcast_tensors(xs[None, :], ys[:, None]), -1)[None]
         ab_strip = F.grid_sample(ab, grid, mode='bilinear', padding_mode='border', align_corners=False)[0]
         l = rgb_to_l(torch.tensor(picture.rgb[y0:y1], device=dev).permute(2, 0, 1))
+        if gamut: ab_strip = fit_gamut(l.reshape(-1), ab_strip.reshape(2, -1)).view_as(ab_strip)
         rgb = lab_to_rgb(torch.cat([l, ab_strip], 0))
         out[y0:y1, :, :3] = rgb.mul_(255).round_().to(torch.uint8).permute(1, 2, 0).cpu().numpy()
     return out
 
-# %% ../nbs/08_colorize.ipynb #e7803872
+# %% ../nbs/08_colorize.ipynb #ee29ee2e
 DEFAULT_WEIGHTS = 'faces64'  # the shipped generator `Colorizer.from_pretrained` loads by default
 
 def pretrained_dir()->Path:
@@ -131,7 +162,7 @@ def pretrained_path(name:str=DEFAULT_WEIGHTS, # a shipped generator's name (see 
     if not path.exists(): raise ValueError(f"no shipped weights named {name!r}; shipped: {', '.join(pretrained_names()) or 'none'}")
     return path
 
-# %% ../nbs/08_colorize.ipynb #ee29ee2e
+# %% ../nbs/08_colorize.ipynb #041625e0
 class Prepared(NamedTuple):
     "A picture with its small normalised L on the device, ready for the network"
     picture: GrayPicture # the full-resolution picture
@@ -226,7 +257,7 @@ class Colorizer:
         "The colouring at z = 0, the generator's most accurate single guess"
         return self.colourings(image, torch.zeros(1, self.latent))[0]
 
-# %% ../nbs/08_colorize.ipynb #52ba2d8b
+# %% ../nbs/08_colorize.ipynb #fb7c02db
 class Colouring(NamedTuple):
     "What `colour_many` gives for one input: its colourings, or the error that stopped it"
     source: object # the input as given
@@ -234,17 +265,19 @@ class Colouring(NamedTuple):
     error: str|None # why it failed, naming it
 
 def colour_many(colorizer:Colorizer, # the colouriser
-                images:Iterable, # paths, PIL images or arrays
+                images, # a folder or `.zip` (searched recursively), or a list of paths, PIL images or arrays
                 n:int=1, # colourings per picture
                 seed:int=0, # which noises (the same `n` noises for every picture)
                 z=None, # explicit noises instead of `n` and `seed`
                 bs:int=64, # network inputs per batch (pictures x noises)
+                progress:bool=False, # show a progress bar (fastprogress)
                )->Iterator[Colouring]:
     "Colour many pictures, batching those of the same working size; yields one `Colouring` per input, in order"
     z = colorizer._z(colorizer.noises(n, seed) if z is None else z)
     per = max(1, bs // len(z))
-    items = list(images)
-    for i in range(0, len(items), per):
+    items = find_images(images) if isinstance(images, (str, Path)) else list(images)
+    starts = range(0, len(items), per)
+    for i in (progress_bar(starts, total=len(starts)) if progress else starts):
         chunk, prepared = items[i:i + per], []
         for item in chunk:
             try: prepared.append(colorizer.prepare(item))
@@ -262,7 +295,7 @@ def colour_many(colorizer:Colorizer, # the colouriser
         for j, item in enumerate(chunk):
             yield Colouring(item, done.get(j, []), None if j in done else prepared[j])
 
-# %% ../nbs/08_colorize.ipynb #fb7c02db
+# %% ../nbs/08_colorize.ipynb #ee1c027c
 def variant_grid(picture, # the input (path, image, array or `GrayPicture`), shown gray in the first cell
                  images:list, # its colourings (PIL images)
                  cols:int|None=None, # cells per row (default: about square)

@@ -1,0 +1,103 @@
+"""Speed of colouring with the shipped weights, each number beside a baseline measured in the same run.
+
+    python benchmarks/bench_colorize.py [--reps 7] [--folder 1000] [--out benchmarks/results/bench_colorize.txt]
+
+1. 25 colourings of one 128x128 picture: one `colorizer(image, n=25)` call (one batch through the network) against
+   25 calls of one noise each, and against the original Keras code's batched predict of 25 at 128 px (497 ms on this
+   machine, SEED_BASELINE.md; a constant, as that code is not part of the project).
+2. A 1024x1024 picture end to end, PNG bytes in to PNG bytes out (decode, L, network, join at full size, encode),
+   against the same with the join done by upsampling a full-size float AB at once (`F.interpolate`).
+3. `anime-colorize demo`: wall time and peak memory of the whole command in a fresh process.
+4. `anime-colorize colorize` over a folder of N pictures (128x128 sample faces, 1 variant each): pictures per second of
+   the command, against the same pictures coloured one call each in one process (no batching).
+Medians of --reps runs (after one warm-up) for 1 and 2. Wall-clock times depend on what else the machine runs.
+"""
+from __future__ import annotations
+import argparse, io, os, resource, shutil, statistics, subprocess, sys, tempfile, time
+from pathlib import Path
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from anime_colorization.colorize import Colorizer, read_picture, join_colour
+from anime_colorization.data import sample_faces
+from anime_colorization.lab import rgb_to_l, lab_to_rgb, AB_SCALE
+
+KERAS_25_AT_128_MS = 497  # SEED_BASELINE.md: the original's one batched predict of 25 colourings at 128 px
+
+def timed(f, reps):
+    f()  # warm-up
+    ts = []
+    for _ in range(reps):
+        t = time.perf_counter(); f(); ts.append(time.perf_counter() - t)
+    return statistics.median(ts)
+
+def png_bytes(image, level=3):
+    buf = io.BytesIO(); image.save(buf, format='PNG', compress_level=level); return buf.getvalue()
+
+def join_whole(picture, ab):
+    "The control of the strip join: upsample the whole AB at once, then convert"
+    H, W = picture.shape
+    big = F.interpolate(ab[None].float()*AB_SCALE, size=(H, W), mode='bilinear', align_corners=False)[0]
+    l = rgb_to_l(torch.tensor(picture.rgb).permute(2, 0, 1))
+    return lab_to_rgb(torch.cat([l, big])).mul_(255).round_().to(torch.uint8).permute(1, 2, 0).numpy()
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('--reps', type=int, default=7)
+    p.add_argument('--folder', type=int, default=1000, help='pictures in the folder of part 4 (0 skips it)')
+    p.add_argument('--out', help='also write the report here')
+    args = p.parse_args()
+    lines = []
+    say = lambda s: (print(s, flush=True), lines.append(s))
+    col = Colorizer.from_pretrained(device='cpu')
+    say(f"{col}; torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs")
+    face = sample_faces()/'sylvie_blue_giggle_face.png'   # 128x128
+    prepared = col.prepare(face)
+    z = col.noises(25)
+    one_call = timed(lambda: col(prepared, z=z), args.reps)
+    separate = timed(lambda: [col(prepared, z=z[i]) for i in range(25)], args.reps)
+    net_only = timed(lambda: col.predict_ab(prepared, z), args.reps)
+    say(f"25 colourings of a 128x128 picture: one call {one_call*1e3:.0f} ms (network alone {net_only*1e3:.0f} ms); "
+        f"25 calls {separate*1e3:.0f} ms ({separate/one_call:.1f}x slower); original Keras {KERAS_25_AT_128_MS} ms "
+        f"-> {KERAS_25_AT_128_MS/1e3/one_call:.1f}x faster than the original (target: 10x)")
+    big = Image.open(face).resize((1024, 1024), Image.LANCZOS)
+    data = png_bytes(big)
+    end_to_end = timed(lambda: png_bytes(col.typical(Image.open(io.BytesIO(data)))), args.reps)
+    pic = read_picture(Image.open(io.BytesIO(data)))
+    ab = col.predict_ab(col.prepare(pic), torch.zeros(1, col.latent))[0]
+    strips = timed(lambda: join_colour(pic, ab), args.reps)
+    whole = timed(lambda: join_whole(pic, ab), args.reps)
+    decode = timed(lambda: Image.open(io.BytesIO(data)).load(), args.reps)
+    encode = timed(lambda: png_bytes(big), args.reps)
+    say(f"1024x1024 end to end (PNG bytes in -> PNG bytes out): {end_to_end*1e3:.0f} ms (target: 300 ms); of which "
+        f"decode {decode*1e3:.0f} ms, join {strips*1e3:.0f} ms (whole-picture upsampling instead: {whole*1e3:.0f} ms), "
+        f"encode {encode*1e3:.0f} ms")
+    exe = Path(sys.executable).parent/'anime-colorize'
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        t = time.perf_counter()
+        r = subprocess.run([str(exe), 'demo', '--out', str(tmp/'demo')], capture_output=True, text=True, cwd=tmp)
+        demo_s = time.perf_counter() - t
+        rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss/1024
+        assert r.returncode == 0, r.stderr
+        say(f"anime-colorize demo: {demo_s:.1f} s wall, peak RSS {rss:.0f} MiB (target: under a minute)")
+        if args.folder:
+            faces = sorted(sample_faces().glob('*.png'))
+            (tmp/'many').mkdir()
+            for i in range(args.folder): shutil.copy(faces[i % len(faces)], tmp/'many'/f"{i:05d}.png")
+            t = time.perf_counter()
+            r = subprocess.run([str(exe), 'colorize', str(tmp/'many'), '--out', str(tmp/'coloured'), '--variants', '1'],
+                               capture_output=True, text=True)
+            cmd_s = time.perf_counter() - t
+            assert r.returncode == 0, r.stderr
+            files = sorted((tmp/'many').glob('*.png'))[:100]
+            t = time.perf_counter()
+            for f in files: col(f, n=1)[0].save(tmp/'single.png')
+            single = (time.perf_counter() - t)/len(files)
+            say(f"anime-colorize colorize over {args.folder} pictures of 128x128, 1 variant: {cmd_s:.1f} s, "
+                f"{args.folder/cmd_s:.0f} pictures/s (process start included); one call per picture in one process: "
+                f"{1/single:.0f} pictures/s")
+    if args.out: Path(args.out).write_text('\n'.join(lines) + '\n')
+
+if __name__ == '__main__': main()
