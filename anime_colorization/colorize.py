@@ -102,11 +102,13 @@ def _const(m:Tensor, like:Tensor)->Tensor: return m.to(like.dtype).to(like.devic
 
 def fit_gamut(l:Tensor, # lightness `(N,)` in [0, 100]
               ab:Tensor, # AB `(2, N)` in CIELAB units
-              steps:int=10, # bisection steps (the chroma is found to within 2**-steps of its value)
+              steps:int=8, # bisection steps (the chroma is found to within 2**-steps of its value)
               tol:float=1e-4, # how far outside [0, 1] a linear RGB value may be
              )->Tensor: # AB `(2, N)`, scaled down where needed
     "AB scaled towards gray, pixel by pixel, just enough for the colour to exist in sRGB at its lightness"
     ok = lambda lab: ((lab >= -tol) & (lab <= 1 + tol)).all(0)
+    white = l >= 100 - 1e-3  # only gray exists there: no search needed (usually a picture's background)
+    ab = ab.masked_fill(white, 0.) if white.any() else ab
     out = ~ok(_linear_rgb(torch.cat([l[None], ab])))
     if not out.any(): return ab
     lo, hi = torch.zeros(int(out.sum()), device=ab.device), torch.ones(int(out.sum()), device=ab.device)
@@ -122,27 +124,31 @@ def fit_gamut(l:Tensor, # lightness `(N,)` in [0, 100]
 STRIP_PIXELS = 1 << 20  # pixels per strip when joining colour to a large picture
 
 def join_colour(picture:GrayPicture, # the picture whose lightness is kept
-                ab:Tensor, # predicted AB in model units `(2, h, w)` at the working size
-                strip_pixels:int=STRIP_PIXELS, # pixels converted at a time (bounds the memory)
+                ab:Tensor, # predicted AB in model units, `(2, h, w)` or a batch `(n, 2, h, w)`, at the working size
+                strip_pixels:int=STRIP_PIXELS, # pixels converted at a time, all colourings together (bounds the memory)
                 gamut:bool=True, # keep the lightness where a colour does not exist (`fit_gamut`); False clips RGB
-               )->np.ndarray: # `(H, W, 3)` uint8 sRGB, or `(H, W, 4)` with the picture's alpha
+               )->np.ndarray: # `(H, W, 3)` uint8 sRGB, or `(H, W, 4)` with the picture's alpha; `(n, H, W, C)` for a batch
     "The picture's own L with `ab` upsampled to its size, as 8-bit sRGB (RGBA when the picture has transparency)"
-    (H, W), dev = picture.shape, ab.device
-    out = np.empty((H, W, 3 if picture.alpha is None else 4), np.uint8)
+    one = ab.ndim == 3
+    ab = ab.float()[None] if one else ab.float()
+    (H, W), n, dev = picture.shape, len(ab), ab.device
+    out = np.empty((n, H, W, 3 if picture.alpha is None else 4), np.uint8)
     if picture.alpha is not None: out[..., 3] = picture.alpha
-    rows = max(1, strip_pixels // W)
+    rows = max(1, strip_pixels // (W*n))
     xs = (torch.arange(W, device=dev, dtype=torch.float32) + 0.5)*(2/W) - 1  # grid_sample's coordinates of pixel centres
-    ab = ab.float()[None]*AB_SCALE
+    ab = ab*AB_SCALE
     for y0 in range(0, H, rows):
         y1 = min(H, y0 + rows)
         ys = (torch.arange(y0, y1, device=dev, dtype=torch.float32) + 0.5)*(2/H) - 1
-        grid = torch.stack(torch.broadcast_tensors(xs[None, :], ys[:, None]), -1)[None]
-        ab_strip = F.grid_sample(ab, grid, mode='bilinear', padding_mode='border', align_corners=False)[0]
-        l = rgb_to_l(torch.tensor(picture.rgb[y0:y1], device=dev).permute(2, 0, 1))
-        if gamut: ab_strip = fit_gamut(l.reshape(-1), ab_strip.reshape(2, -1)).view_as(ab_strip)
-        rgb = lab_to_rgb(torch.cat([l, ab_strip], 0))
-        out[y0:y1, :, :3] = rgb.mul_(255).round_().to(torch.uint8).permute(1, 2, 0).cpu().numpy()
-    return out
+        grid = torch.stack(torch.broadcast_tensors(xs[None, :], ys[:, None]), -1)[None].expand(n, -1, -1, -1)
+        ab_strip = F.grid_sample(ab, grid, mode='bilinear', padding_mode='border', align_corners=False)  # (n, 2, rows, W)
+        l = rgb_to_l(torch.tensor(picture.rgb[y0:y1], device=dev).permute(2, 0, 1))[None].expand(n, -1, -1, -1)
+        if gamut:
+            flat = fit_gamut(l.reshape(-1), ab_strip.permute(1, 0, 2, 3).reshape(2, -1))
+            ab_strip = flat.view(2, n, y1 - y0, W).permute(1, 0, 2, 3)
+        rgb = lab_to_rgb(torch.cat([l, ab_strip], 1))
+        out[:, y0:y1, :, :3] = rgb.mul_(255).round_().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
+    return out[0] if one else out
 
 # %% ../nbs/08_colorize.ipynb #ee29ee2e
 DEFAULT_WEIGHTS = 'faces64'  # the shipped generator `Colorizer.from_pretrained` loads by default
@@ -178,7 +184,8 @@ class Colorizer:
         size = size or getattr(generator, 'training_size', None) or getattr(generator, 'size', None)
         if not size: raise ValueError(f"{name or 'generator'}: its training size is not known; pass size=")
         self.device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
-        self.generator, self.size, self.name = generator.to(self.device).eval(), int(size), name
+        # channels-last memory: the same values, 1.25x faster for 25 colourings at 64 px on a 2-core CPU (bench_colorize.py)
+        self.generator, self.size, self.name = generator.to(self.device, memory_format=torch.channels_last).eval(), int(size), name
         self.latent, self.multiple = generator.latent, 2**generator.depth
         self.square = getattr(generator, 'noise', None) == 'dense_map'
 
@@ -234,15 +241,15 @@ class Colorizer:
                   )->Tensor: # AB in model units `(n, 2, h, w)` at the working size
         "The generator's AB for each noise, in one batch"
         z = self._z(z).to(self.device)
-        return self.generator(prepared.l.expand(len(z), -1, -1, -1), z)[:, 1:].float()
+        l = prepared.l.expand(len(z), -1, -1, -1).contiguous(memory_format=torch.channels_last)
+        return self.generator(l, z)[:, 1:].float()
 
     def colourings(self, image, # a path, PIL image, array, `GrayPicture` or `Prepared`
                    z, # noises `(n, latent)` or one `(latent,)`
                   )->list[Image.Image]:
         "One full-resolution colouring of `image` per noise in `z`"
         prepared = image if isinstance(image, Prepared) else self.prepare(image)
-        ab = self.predict_ab(prepared, z)
-        return [Image.fromarray(join_colour(prepared.picture, a)) for a in ab]
+        return [Image.fromarray(a) for a in join_colour(prepared.picture, self.predict_ab(prepared, z))]
 
     def __call__(self, image, # a path, PIL image, array, `GrayPicture` or `Prepared`
                  n:int=25, # how many colourings
@@ -287,11 +294,11 @@ def colour_many(colorizer:Colorizer, # the colouriser
             if isinstance(p, Prepared): groups.setdefault(tuple(p.l.shape[-2:]), []).append(j)
         done = {}
         for js in groups.values():
-            ls = torch.cat([prepared[j].l for j in js]).repeat_interleave(len(z), 0)
+            ls = torch.cat([prepared[j].l for j in js]).repeat_interleave(len(z), 0).contiguous(memory_format=torch.channels_last)
             with torch.inference_mode():
                 ab = colorizer.generator(ls, z.repeat(len(js), 1).to(colorizer.device))[:, 1:].float()
             for k, j in enumerate(js):
-                done[j] = [Image.fromarray(join_colour(prepared[j].picture, a)) for a in ab[k*len(z):(k + 1)*len(z)]]
+                done[j] = [Image.fromarray(a) for a in join_colour(prepared[j].picture, ab[k*len(z):(k + 1)*len(z)])]
         for j, item in enumerate(chunk):
             yield Colouring(item, done.get(j, []), None if j in done else prepared[j])
 
