@@ -26,7 +26,7 @@ import torch
 from torch import nn
 from . import __version__
 from .data import DataError, SyntheticFaces, find_images, sample_faces, IMAGE_EXTENSIONS
-from .colorize import Colorizer, colour_many, variant_grid, pretrained_names, pretrained_path, DEFAULT_WEIGHTS
+from .colorize import Colorizer, colour_many, variant_grid, pretrained_names, pretrained_card, DEFAULT_WEIGHTS
 from .lab import colorization_dls
 from .unet import UNetGenerator, NOISE_MODES, UPSAMPLES, export_generator, load_generator
 from .gan import (GANCheckpoint, load_checkpoint, plot_gan_losses,
@@ -570,12 +570,6 @@ def colorize(*inputs:str, # pictures: files, folders (searched recursively) or .
     if failed: raise CliError(f"{failed} of {total} inputs failed (listed above)")
 
 # %% ../nbs/09_cli.ipynb #8d12bcee
-def _card_numbers(name:str)->dict:
-    "The headline numbers of a shipped generator's model card (empty when it has none)"
-    path = pretrained_path(name).with_suffix('.card.json')
-    try: return json.loads(path.read_text())
-    except (OSError, ValueError): return {}
-
 def demo_page(card:dict, # the model card's numbers
               samples:list, # (name, input file, typical file, grid file) per sample, paths relative to the page
               weights:str, # what coloured them
@@ -626,7 +620,7 @@ def demo(out:str='anime-colorize-demo', # the folder to write the page and pictu
         save_png(result.images[0], out/n[2], f"typical colouring of {face.name}")
         save_png(variant_grid(face, result.images[1:], cols=5, cell=128), out/n[3], f"24 colourings of {face.name}")
     label = weights or DEFAULT_WEIGHTS
-    page.write_text(demo_page(_card_numbers(label) if weights is None or weights in pretrained_names() else {}, names, label))
+    page.write_text(demo_page(pretrained_card(label) if weights is None or weights in pretrained_names() else {}, names, label))
     print(f"coloured {len(faces)} sample faces with {label}; open {page.resolve()}")
 
 # %% ../nbs/09_cli.ipynb #c5aa9774

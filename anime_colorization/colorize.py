@@ -4,10 +4,10 @@
 
 # %% ../nbs/08_colorize.ipynb #1c510628
 from __future__ import annotations
-import io, json, math
+import json, math
 from importlib import resources
 from pathlib import Path
-from typing import NamedTuple, Iterable, Iterator
+from typing import NamedTuple, Iterator
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -17,8 +17,8 @@ from fastprogress.fastprogress import progress_bar
 
 # %% auto #0
 __all__ = ['STRIP_PIXELS', 'DEFAULT_WEIGHTS', 'GrayPicture', 'read_picture', 'working_size', 'fit_gamut', 'join_colour',
-           'pretrained_dir', 'pretrained_names', 'pretrained_path', 'Prepared', 'Colorizer', 'Colouring', 'colour_many',
-           'variant_grid']
+           'pretrained_dir', 'pretrained_names', 'pretrained_path', 'pretrained_card', 'Prepared', 'Colorizer',
+           'Colouring', 'colour_many', 'variant_grid']
 
 # %% ../nbs/08_colorize.ipynb #41d7047d
 from .data import decode_image, to_rgb, BadImage, ImageItem, find_images
@@ -168,7 +168,12 @@ def pretrained_path(name:str=DEFAULT_WEIGHTS, # a shipped generator's name (see 
     if not path.exists(): raise ValueError(f"no shipped weights named {name!r}; shipped: {', '.join(pretrained_names()) or 'none'}")
     return path
 
-# %% ../nbs/08_colorize.ipynb #041625e0
+def pretrained_card(name:str=DEFAULT_WEIGHTS, # a shipped generator's name
+                   )->dict:
+    "The measured numbers of a shipped generator's model card (`NAME.card.json`; its text is `NAME.md`)"
+    return json.loads(pretrained_path(name).with_suffix('.card.json').read_text())
+
+# %% ../nbs/08_colorize.ipynb #52ba2d8b
 class Prepared(NamedTuple):
     "A picture with its small normalised L on the device, ready for the network"
     picture: GrayPicture # the full-resolution picture
@@ -264,7 +269,7 @@ class Colorizer:
         "The colouring at z = 0, the generator's most accurate single guess"
         return self.colourings(image, torch.zeros(1, self.latent))[0]
 
-# %% ../nbs/08_colorize.ipynb #fb7c02db
+# %% ../nbs/08_colorize.ipynb #ee1c027c
 class Colouring(NamedTuple):
     "What `colour_many` gives for one input: its colourings, or the error that stopped it"
     source: object # the input as given
@@ -302,7 +307,7 @@ def colour_many(colorizer:Colorizer, # the colouriser
         for j, item in enumerate(chunk):
             yield Colouring(item, done.get(j, []), None if j in done else prepared[j])
 
-# %% ../nbs/08_colorize.ipynb #ee1c027c
+# %% ../nbs/08_colorize.ipynb #04a8eb51
 def variant_grid(picture, # the input (path, image, array or `GrayPicture`), shown gray in the first cell
                  images:list, # its colourings (PIL images)
                  cols:int|None=None, # cells per row (default: about square)

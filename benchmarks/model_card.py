@@ -17,7 +17,7 @@ on the real faces of `anime-faces-64` minus the 200 evaluation faces of SEED_BAS
 model card) and its pictures in `pretrained/card/`.
 """
 from __future__ import annotations
-import argparse, json, os, platform, sys, time
+import argparse, json, os, platform, shutil, sys, time
 from pathlib import Path
 import numpy as np
 import torch
@@ -83,10 +83,18 @@ def card(args):
     print(f"{len(valid)} evaluation faces")
     RESULTS.mkdir(parents=True, exist_ok=True)
     rows, seen = [], {}
-    for ck in sorted(Path(args.snapshots).glob('ckpt_*.safetensors')):
+    done = {}  # rows of checkpoints evaluated by an earlier call (the same file: name and size)
+    if (RESULTS/'curve.jsonl').exists():
+        for line in (RESULTS/'curve.jsonl').read_text().splitlines(): r = json.loads(line); done[(r['checkpoint'], r.get('bytes'))] = r
+    cks = sorted(Path(args.snapshots).glob('ckpt_*.safetensors'))
+    for ck in cks:
+        cached = done.get((ck.name, ck.stat().st_size))
+        if cached and cached['epoch'] != args.epoch and (args.epoch or ck != cks[-1]):  # the shipped one is evaluated again for its pictures
+            rows.append(cached); print(f"{ck.name}: evaluated before"); continue
         g, epoch = snapshot_generator(ck)
         t0 = time.time()
         row, s = evaluate(g, valid, n_variants=10, seed=0, name=f"epoch {epoch}", seen=True, device='cpu')
+        row['bytes'] = ck.stat().st_size
         row.update(epoch=epoch, gan_epochs=max(0, epoch - run['pretrain_epochs']), batches=epoch*per_epoch,
                    hours=(times[ck.stem] - args.started)/3600 if ck.stem in times and args.started else None, checkpoint=ck.name)
         rows.append(row); seen[epoch] = (g, s)
@@ -97,7 +105,7 @@ def card(args):
     chosen = next(r for r in rows if r['epoch'] == args.epoch) if args.epoch else gan_rows[-1]
     g, s = seen[chosen['epoch']]
     refs = reference_rows()
-    PKG.mkdir(exist_ok=True); (PKG/'card').mkdir(exist_ok=True)
+    PKG.mkdir(exist_ok=True); shutil.rmtree(PKG/'card', ignore_errors=True); (PKG/'card').mkdir()
     export_generator(g, PKG/f"{NAME}.safetensors", size=64)
     for p in PKG.glob(f"{NAME}.*"): p.chmod(0o644)
     # the curve
@@ -107,19 +115,20 @@ def card(args):
     for ax, keys, title in [(axs[0], ['ciede2000_z0', 'ciede2000', 'ciede2000_best'], 'CIEDE2000 (lower is better)'),
                             (axs[1], ['colourfulness'], f"colourfulness (real: {rows[0]['colourfulness_real']:.1f})"),
                             (axs[2], ['diversity_ab_grid'], 'smoothed diversity between noises')]:
-        for k in keys: ax.plot(hrs, [r[k] for r in rows], 'o-', label=k)
+        names = {'ciede2000_z0': 'z = 0', 'ciede2000': 'a random noise', 'ciede2000_best': 'best of 10'}
+        for k in keys: ax.plot(hrs, [r[k] for r in rows], 'o-', label=names.get(k, k))
         for (label, ref), style in zip(refs.items(), ['--', ':']):
-            for k in keys:
-                if k in ref: ax.axhline(ref[k], ls=style, color='gray', lw=1)
+            for k, c in zip(keys, ['C0', 'C1', 'C2']):
+                if k in ref: ax.axhline(ref[k], ls=style, color=c if len(keys) > 1 else 'gray', lw=1)
         ax.set_title(title); ax.set_xlabel(xlabel)
         if len(keys) > 1: ax.legend(fontsize=8)
-    axs[0].text(0.02, 0.02, "gray lines: the comparison's 12 minutes, default (--) and L1-only (:)", transform=axs[0].transAxes, fontsize=8)
+    axs[0].text(0.02, 0.02, "flat lines: the comparison's 12 minutes, default recipe (--) and L1-only (:)", transform=axs[0].transAxes, fontsize=8)
     fig.tight_layout(); fig.savefig(PKG/'card'/'curve.png', dpi=80); plt.close(fig)
     # chroma grids on held-out faces and on the bundled samples
-    plot_chroma(s, n=6, k=6); plt.gcf().savefig(PKG/'card'/'heldout_chroma.png', dpi=70, bbox_inches='tight'); plt.close('all')
+    plot_chroma(s, n=6, k=6); plt.gcf().savefig(PKG/'card'/'heldout_chroma.jpg', dpi=60, bbox_inches='tight', pil_kwargs=dict(quality=85)); plt.close('all')
     col = Colorizer(g, 64, 'cpu')
     sample = sample_faces()/'sylvie_green_smile_face.png'
-    variant_grid(sample, col(sample, n=15), cols=8, cell=96).save(PKG/'card'/'sample_grid.png', optimize=True)
+    variant_grid(sample, col(sample, n=15), cols=8, cell=96).save(PKG/'card'/'sample_grid.jpg', quality=88)
     # failure cases: the held-out faces whose z = 0 colouring is farthest from the truth
     from anime_colorization.evaluation import ciede2000
     from skimage.color import rgb2lab, lab2rgb
@@ -131,7 +140,7 @@ def card(args):
         axs[0, j].imshow(s.pictures[i]); axs[0, j].set_title(f"real (CIEDE {err[i]:.1f})", fontsize=8)
         axs[1, j].imshow(zero_rgb[i]); axs[1, j].set_title('z = 0 colouring', fontsize=8)
     for ax in axs.flat: ax.axis('off')
-    fig.tight_layout(); fig.savefig(PKG/'card'/'failures.png', dpi=70); plt.close(fig)
+    fig.tight_layout(); fig.savefig(PKG/'card'/'failures.jpg', dpi=70, pil_kwargs=dict(quality=85)); plt.close(fig)
     real_cf = chosen['colourfulness_real']
     headline = {desc.format(real=real_cf): round(chosen[k], 2) for k, desc in HEADLINE}
     info = dict(name=NAME, epoch=chosen['epoch'], gan_epochs=chosen['gan_epochs'], batches=chosen['batches'],
@@ -164,7 +173,7 @@ different colouring for each noise z (8 numbers); z = 0 gives its most accurate 
 The real faces of `anime-faces-64` (15,896 64x64 crops of anime characters' faces, mostly on white, collected from the
 web; the pictures' copyrights belong to their artists, so these weights are for research and personal use, and are
 not a licence to the pictures), minus the 200 evaluation faces of the project's split (`sorted(files)[14000:14200]`),
-minus one grayscale picture that the data checks drop: {run['data_report']['kept']:,} faces, of which 5% were kept
+minus the {run['data_report']['found'] - run['data_report']['kept']} the data checks drop ({', '.join(f'{v} {k}' for k, v in run['data_report']['excluded'].items() if v)}): {run['data_report']['kept']:,} faces, of which 5% were kept
 for validation and {per_epoch*run['settings']['bs']:,} trained on. Every number below is on the 200 faces it never saw.
 
 ## Recipe and training
@@ -196,16 +205,16 @@ The comparison's rows were trained on 14,000 faces; these weights on {per_epoch*
 ## What it does, in pictures
 Held-out faces (gray input, real colours, six noises):
 
-![chroma variants of held-out faces](card/heldout_chroma.png)
+![chroma variants of held-out faces](card/heldout_chroma.jpg)
 
 A bundled sample face, in another artist's style (gray input, then 15 noises):
 
-![chroma variants of a sample face](card/sample_grid.png)
+![chroma variants of a sample face](card/sample_grid.jpg)
 
 ## Failure cases
 The four held-out faces whose z = 0 colouring is farthest from the real colours (CIEDE2000 of the face):
 
-![the worst z = 0 colourings](card/failures.png)
+![the worst z = 0 colourings](card/failures.jpg)
 
 {info.get('notes', '')}
 """
