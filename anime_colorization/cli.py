@@ -26,7 +26,7 @@ import torch
 from torch import nn
 from . import __version__
 from .data import DataError, SyntheticFaces, find_images, sample_faces, IMAGE_EXTENSIONS
-from .colorize import Colorizer, colour_many, variant_grid, pretrained_names, pretrained_card, DEFAULT_WEIGHTS
+from .colorize import Colorizer, colour_many, variant_grid, pretrained_names, pretrained_path, pretrained_card, DEFAULT_WEIGHTS
 from .lab import colorization_dls
 from .unet import UNetGenerator, NOISE_MODES, UPSAMPLES, export_generator, load_generator
 from .gan import (GANCheckpoint, load_checkpoint, plot_gan_losses,
@@ -635,6 +635,7 @@ def explore(image:str=None, # the picture to explore (default: a bundled sample 
     if not 0 < port < 65536: raise CliError(f"--port {port}: not a port number")
     colouriser(weights, device)  # a bad --weights fails here, in one line, before a server starts
     from anime_colorization.explore import serve
+    if weights in pretrained_names(): weights = pretrained_path(weights)
     try: serve(image=image, port=port, weights=weights, device=device)
     except (OSError, ValueError, RuntimeError) as e: raise CliError(one_line(str(e))) from None
 

@@ -10,6 +10,8 @@
 3. `anime-colorize demo`: wall time and peak memory of the whole command in a fresh process.
 4. `anime-colorize colorize` over a folder of N pictures (128x128 sample faces, 1 variant each): pictures per second of
    the command, against the same pictures coloured one call each in one process (no batching).
+5. Memory of a very large picture (--large, default 8000x8000): peak RSS of a fresh process colouring it (z = 0) with
+   the strip join, against the same process joining with a full-size upsampled AB at once.
 Medians of --reps runs (after one warm-up) for 1 and 2. Wall-clock times depend on what else the machine runs.
 """
 from __future__ import annotations
@@ -46,6 +48,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--reps', type=int, default=7)
     p.add_argument('--folder', type=int, default=1000, help='pictures in the folder of part 4 (0 skips it)')
+    p.add_argument('--large', type=int, default=8000, help='side of the very large picture of part 5 (0 skips it)')
     p.add_argument('--out', help='also write the report here')
     args = p.parse_args()
     lines = []
@@ -98,6 +101,29 @@ def main():
             say(f"anime-colorize colorize over {args.folder} pictures of 128x128, 1 variant: {cmd_s:.1f} s, "
                 f"{args.folder/cmd_s:.0f} pictures/s (process start included); one call per picture in one process: "
                 f"{1/single:.0f} pictures/s")
+    if args.large:
+        peak = {}
+        for how in ('strips', 'whole'):
+            code = f"""
+import resource, torch, numpy as np
+from PIL import Image
+from anime_colorization.colorize import Colorizer, join_colour
+import bench_colorize as b
+col = Colorizer.from_pretrained(device='cpu')
+big = np.asarray(Image.open('{face}').resize(({args.large}, {args.large}), Image.BILINEAR))
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+p = col.prepare(big)
+ab = col.predict_ab(p, torch.zeros(1, col.latent))[0]
+out = join_colour(p.picture, ab) if '{how}' == 'strips' else b.join_whole(p.picture, ab)
+print(base/1024, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024)
+"""
+            r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, cwd=Path(__file__).parent)
+            assert r.returncode == 0, r.stderr
+            peak[how] = [float(v) for v in r.stdout.split()]
+        px = args.large**2
+        say(f"a {args.large}x{args.large} picture ({px/1e6:.0f} Mpx; its uint8 RGB alone is {3*px/2**20:.0f} MiB): peak RSS "
+            f"{peak['strips'][1]:.0f} MiB with the strip join, {peak['whole'][1]:.0f} MiB joining the whole picture at once "
+            f"(the process held {peak['strips'][0]:.0f} MiB with the picture decoded, before colouring)")
     if args.out: Path(args.out).write_text('\n'.join(lines) + '\n')
 
 if __name__ == '__main__': main()
