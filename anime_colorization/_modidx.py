@@ -277,7 +277,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                           'anime_colorization/explore.py'),
                                             'anime_colorization.explore.NoiseExplorer.__init__': ( 'explore.html#noiseexplorer.__init__',
                                                                                                    'anime_colorization/explore.py'),
-                                            'anime_colorization.explore.NoiseExplorer._ipython_display_': ( 'explore.html#noiseexplorer._ipython_display_',
+                                            'anime_colorization.explore.NoiseExplorer._repr_mimebundle_': ( 'explore.html#noiseexplorer._repr_mimebundle_',
                                                                                                             'anime_colorization/explore.py'),
                                             'anime_colorization.explore.NoiseExplorer._restart': ( 'explore.html#noiseexplorer._restart',
                                                                                                    'anime_colorization/explore.py'),

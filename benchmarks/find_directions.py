@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from anime_colorization.colorize import Colorizer, pretrained_path
 from anime_colorization.data import sample_faces
-from anime_colorization.explore import find_directions, direction_effects, random_directions, save_directions, directions_path
+from anime_colorization.explore import find_directions, direction_effects, random_directions, save_directions
 
 REAL = ROOT.parent/'shared'/'data'/'anime-faces-64'
 
@@ -42,18 +42,19 @@ def main():
     t0 = time.time()
     d = find_directions(c, found_on, progress=lambda i, n: print(f"\rfinding: {i}/{n} faces", end='', file=sys.stderr))
     print(f"\nfound in {time.time() - t0:.0f} s", file=sys.stderr)
+    found = dict(found_on=f"{a.faces} real faces {files[0].name}..{files[a.faces - 1].name}")
+    path = save_directions(d, a.weights, a.out, **found)  # usable now; rewritten below with the measurements
     rnd = random_directions(a.random, c.latent, seed=0)
     report = {}
     for name, faces in [('held_out_real', held), ('sample_faces', samples)]:
-        eff, ctl = direction_effects(c, faces, d.vectors), direction_effects(c, faces, rnd)
+        eff, ctl = direction_effects(c, faces, d.vectors, noises=1), direction_effects(c, faces, rnd, noises=1)
         report[name] = dict(faces=len(faces), directions=[round(float(e), 3) for e in eff],
                             random_mean=round(float(ctl.mean()), 3), random_p90=round(float(ctl.quantile(0.9)), 3),
                             beat_random_mean=int(next((i for i, e in enumerate(eff) if e <= ctl.mean()), len(eff))))
         print(f"{name}: effect (RMS change of 8x8 AB, z +-1) per direction {report[name]['directions']}; "
               f"random unit directions mean {report[name]['random_mean']}, 90th percentile {report[name]['random_p90']}; "
               f"the first {report[name]['beat_random_mean']} beat the random mean", file=sys.stderr)
-    path = save_directions(d, a.weights, a.out, found_on=f"{a.faces} real faces {files[0].name}..{files[a.faces - 1].name}",
-                           measured=report)
+    path.unlink(); path = save_directions(d, a.weights, a.out, **found, measured=report)
     print(f"wrote {path} in {time.time() - t0:.0f} s")
 
 if __name__ == '__main__': main()
