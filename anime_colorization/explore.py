@@ -433,13 +433,15 @@ def serve(image=None, # the picture to explore (default: a bundled sample face)
     read_picture(image)  # a bad picture is refused now, with its reason
     if weights is not None:
         weights = Path(weights).expanduser().resolve()
-        if not weights.is_file(): raise FileNotFoundError(f"{weights}: no such file")
+        Colorizer.load(weights, device='cpu')  # a bad weights file too
+    if device is not None and torch.device(device).type == 'cuda' and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r}: no CUDA GPU here; use --device cpu")
     if not _port_free(port): raise OSError(f"port {port} is in use; choose another with --port")
     cfg = dict(image=image, weights=str(weights) if weights else None, device=device, out_dir=str(Path(out_dir).resolve()))
     env = {**os.environ, EXPLORE_ENV: json.dumps(cfg)}
     import voila  # the web server, run as a module in its own process
     cmd = [sys.executable, '-m', voila.__name__, str(explorer_page()), '--no-browser', f'--port={port}', '--Voila.ip=127.0.0.1',
-           '--Voila.port_retries=0', '--theme=light']
+           '--Voila.port_retries=0', '--theme=light', '--show_tracebacks=True']
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
     url, log = f"http://127.0.0.1:{port}/", []
     def stop(*_): raise KeyboardInterrupt

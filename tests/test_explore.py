@@ -132,6 +132,7 @@ def test_serve_answers_and_stops_cleanly_on_ctrl_c(tmp_path):
 def test_serve_refuses_bad_input_before_starting(tmp_path):
     from anime_colorization.explore import serve
     with pytest.raises(FileNotFoundError, match='no such file'): serve(tmp_path/'nothing.png')
+    with pytest.raises(FileNotFoundError, match='no such file'): serve(weights=tmp_path/'none.safetensors')
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0)); s.listen()
         with pytest.raises(OSError, match='in use'): serve(port=s.getsockname()[1])
