@@ -28,7 +28,7 @@ def main():
     p.add_argument('--weights', default=str(pretrained_path()), help='a generator safetensors file (default: the shipped one)')
     p.add_argument('--data', default=str(REAL), help='a flat folder of real faces')
     p.add_argument('--faces', type=int, default=384, help='faces to find the directions on')
-    p.add_argument('--held-out', type=int, default=64, help='other faces to measure them on')
+    p.add_argument('--held-out', type=int, default=64, help='other faces to measure them on (0: only the sample faces)')
     p.add_argument('--random', type=int, default=32, help='random unit directions in the control')
     p.add_argument('--out', default=None, help='where to write (default: beside the weights)')
     a = p.parse_args()
@@ -37,7 +37,7 @@ def main():
     if len(files) < a.faces + a.held_out: sys.exit(f"{a.data}: {len(files)} pictures, need {a.faces + a.held_out}")
     c = Colorizer.load(a.weights, device='cpu')
     load = lambda fs: [np.asarray(Image.open(f).convert('RGB').resize((c.size,)*2, Image.LANCZOS)) for f in fs]
-    found_on, held = load(files[:a.faces]), load(files[-a.held_out:])
+    found_on, held = load(files[:a.faces]), (load(files[-a.held_out:]) if a.held_out else [])
     samples = load(sorted(sample_faces().glob('*_face.png')))
     t0 = time.time()
     d = find_directions(c, found_on, progress=lambda i, n: print(f"\rfinding: {i}/{n} faces", end='', file=sys.stderr))
@@ -46,7 +46,7 @@ def main():
     path = save_directions(d, a.weights, a.out, **found)  # usable now; rewritten below with the measurements
     rnd = random_directions(a.random, c.latent, seed=0)
     report = {}
-    for name, faces in [('held_out_real', held), ('sample_faces', samples)]:
+    for name, faces in [('held_out_real', held), ('sample_faces', samples)][0 if held else 1:]:  # --held-out 0: samples only
         eff, ctl = direction_effects(c, faces, d.vectors, noises=1), direction_effects(c, faces, rnd, noises=1)
         report[name] = dict(faces=len(faces), directions=[round(float(e), 3) for e in eff],
                             random_mean=round(float(ctl.mean()), 3), random_p90=round(float(ctl.quantile(0.9)), 3),
