@@ -1,0 +1,77 @@
+"""The noise explorer in a real browser: `serve` runs the Voila page, headless Chromium (Playwright) moves a slider with
+the keyboard, and the picture the page shows must be the colouring of the noise the sliders describe.
+
+Skips, naming the command, when Chromium or Playwright is missing. The screenshot is kept in
+`$ANIME_COLORIZATION_ARTIFACTS` (default: pytest's temporary folder) as `explorer_browser.png`."""
+import io, os, shutil, signal, socket, subprocess, sys, time
+from pathlib import Path
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = shutil.which('chromium') or shutil.which('chromium-browser')
+pytestmark = [pytest.mark.skipif(CHROMIUM is None, reason="Chromium not found; install it with: apt-get install -y chromium")]
+ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync',
+        '--no-first-run', '--disable-dev-shm-usage']
+
+def free_port()->int:
+    with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
+
+@pytest.fixture
+def served(tmp_path):
+    "The explorer of the default picture served by `serve` in a subprocess; stopped with SIGINT (Ctrl-C) afterwards"
+    port = free_port()
+    env = {**os.environ, 'PYTHONPATH': os.pathsep.join([str(ROOT), os.environ.get('PYTHONPATH', '')])}
+    code = f"from anime_colorization.explore import serve; serve(port={port}, device='cpu', out_dir={str(tmp_path)!r})"
+    proc = subprocess.Popen([sys.executable, '-c', code], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    line = proc.stdout.readline()
+    if 'Noise explorer at' not in line:
+        proc.kill(); pytest.fail(f"serve did not start: {line}{proc.stdout.read()}")
+    yield line.split(' at ')[1].split()[0], proc
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(60)
+
+def png_of(page, img)->bytes:
+    "The bytes of the picture an <img> shows (ipywidgets gives it a blob: URL)"
+    data = page.evaluate("async (el) => { const r = await fetch(el.src); return Array.from(new Uint8Array(await r.arrayBuffer())); }", img)
+    return bytes(data)
+
+def test_slider_in_a_real_browser(served, tmp_path):
+    pw = pytest.importorskip('playwright.sync_api', reason="Playwright not installed; install it with: pip install playwright")
+    from PIL import Image
+    import torch
+    from anime_colorization.colorize import Colorizer
+    from anime_colorization.explore import directions_for, default_picture
+    url, proc = served
+    c = Colorizer.from_pretrained(device='cpu')
+    d = directions_for(c)
+    with pw.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            page = browser.new_page(viewport={'width': 1100, 'height': 900})
+            page.goto(url, timeout=120_000)
+            page.wait_for_function("document.querySelectorAll('.widget-image').length >= 2 && "
+                                   "document.querySelectorAll('.widget-image')[1].src.startsWith('blob:')", timeout=180_000)
+            img = page.query_selector_all('.widget-image')[1]
+            before = png_of(page, img)
+            typical = np.asarray(c.typical(default_picture()))
+            assert np.abs(np.asarray(Image.open(io.BytesIO(before))).astype(int) - typical).max() <= 1  # starts at z = 0
+            src = img.get_attribute('src')
+            handle = page.query_selector('.noUi-handle')
+            handle.focus(); page.keyboard.press('ArrowRight')
+            page.wait_for_function("(s) => document.querySelectorAll('.widget-image')[1].src !== s", arg=src, timeout=60_000)
+            readout = page.query_selector_all('.widget-readout')[0].inner_text()
+            after = png_of(page, page.query_selector_all('.widget-image')[1])
+            artefacts = Path(os.environ.get('ANIME_COLORIZATION_ARTIFACTS', tmp_path)); artefacts.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(artefacts/'explorer_browser.png'), full_page=True)
+        finally: browser.close()
+    assert before != after
+    assert readout.strip() == '+0.1'  # one keyboard step
+    expected = np.asarray(c(default_picture(), z=(0.1*d.vectors[0])[None])[0])
+    shown = np.asarray(Image.open(io.BytesIO(after)))
+    assert shown.shape == expected.shape
+    assert np.abs(shown.astype(int) - expected).max() <= 1  # the colouring of z = 0.1 x direction 1 (bit-exact here)
+    assert np.abs(shown.astype(int) - typical).max() > 1   # and not the one before
+    proc.send_signal(signal.SIGINT)  # Ctrl-C
+    assert proc.wait(60) == 0 or proc.returncode is not None
