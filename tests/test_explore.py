@@ -112,8 +112,9 @@ def test_serve_answers_and_stops_cleanly_on_ctrl_c(tmp_path):
     with socket.socket() as s: s.bind(('127.0.0.1', 0)); port = s.getsockname()[1]
     marker = f"explore-test-{os.getpid()}-{port}"
     env = {**os.environ, 'PYTHONPATH': os.pathsep.join([str(ROOT), os.environ.get('PYTHONPATH', '')]), 'EXPLORE_TEST_MARKER': marker}
-    code = f"from anime_colorization.explore import serve; serve(port={port}, device='cpu', out_dir={str(tmp_path)!r})"
-    proc = subprocess.Popen([sys.executable, '-c', code], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    exe = Path(sys.executable).parent/'anime-colorize'  # the command a user types
+    proc = subprocess.Popen([str(exe), 'explore', '--port', str(port), '--device', 'cpu'], env=env, cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         line = proc.stdout.readline()
         assert f"http://127.0.0.1:{port}/" in line, line + proc.stdout.read()
@@ -121,7 +122,7 @@ def test_serve_answers_and_stops_cleanly_on_ctrl_c(tmp_path):
             assert r.status == 200 and b'widget' in r.read()
         assert len(_ours(marker)) >= 3  # serve, Voila and the page's kernel
         proc.send_signal(signal.SIGINT)  # Ctrl-C
-        assert proc.wait(60) is not None
+        assert proc.wait(60) == 0, proc.stdout.read()
         for _ in range(20):
             if not _ours(marker): break
             time.sleep(0.5)
