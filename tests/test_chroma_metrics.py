@@ -168,3 +168,22 @@ def test_on_real_faces_gray_and_mean_ab_are_told_apart_and_real_faces_are_not():
         assert acc > 0.95, (m.ab, acc)
     acc = two_sample_accuracy(train[:300], train[300:], {'e': (valid[:100], valid[100:])}, epochs=6)['e']
     assert abs(acc - 0.5) < 0.12, acc
+
+def test_compare_recipes_adds_realism_and_the_samples_to_the_final_row(tmp_path):
+    "`compare_recipes.py run --realism N --samples`: the final snapshot's row also holds the two-sample test and the samples' metrics"
+    import json, subprocess, sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    (tmp_path/'timing.json').write_text(json.dumps({'recipes': {'l1_only': {'l1': 1.0}}}))
+    cmd = [sys.executable, str(root/'benchmarks'/'compare_recipes.py'), 'run', '--synthetic', '64', '--timing', str(tmp_path/'timing.json'),
+           '--minutes', '0.05', '--seeds', '0', '--recipes', 'l1_only', '--fractions', '0.5', '1', '--variants', '2', '--grid-faces', '2',
+           '--grid-noises', '2', '--threads', '2', '--device', 'cpu', '--no-baselines', '--realism', '32', '--realism-seeds', '0', '1',
+           '--samples', '--out', str(tmp_path/'out')]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
+    assert r.returncode == 0, r.stderr[-3000:]
+    half, final = [json.loads(l) for l in (tmp_path/'out'/'rows.jsonl').read_text().splitlines()]
+    assert 'realism' not in half and 'samples_psnr' not in half, "only the final snapshot"
+    assert 0 <= final['realism'] <= 1 and final['realism_std'] >= 0 and final['realism_n_train'] == 32
+    assert 0 <= final['samples_realism'] <= 1 and final['samples_colourfulness_real'] > 0
+    assert np.isnan(final['tint_share']) and final['diversity_tint_free'] == 0, "a deterministic model has no tint"
+    assert final['change_skin'] == 0 and final['hair_coverage'] == 0.25
