@@ -438,7 +438,7 @@ def two_sample_accuracy(real:np.ndarray, # training pictures of the first set (r
         pics += [_rgb8(pair[0], f'two_sample_accuracy: test {name!r} real'), _rgb8(pair[1], f'two_sample_accuracy: test {name!r} fake')]
     if len({p.shape[1:] for p in pics}) > 1: raise ValueError(f"two_sample_accuracy: pictures of different sizes {sorted({p.shape[1:] for p in pics})}")
     if real.shape[1] % 4 or real.shape[2] % 4: raise ValueError(f"two_sample_accuracy: picture sides must be multiples of 4, got {real.shape[1:3]}")
-    as_x = lambda a: torch.from_numpy(np.ascontiguousarray(a)).permute(0, 3, 1, 2).float() / 127.5 - 1
+    as_x = lambda a: torch.from_numpy(np.array(a)).permute(0, 3, 1, 2).float() / 127.5 - 1
     x, y = torch.cat([as_x(real), as_x(fake)]), torch.cat([torch.zeros(len(real)), torch.ones(len(fake))])
     w = torch.cat([torch.full((len(real),), len(x) / (2*len(real))), torch.full((len(fake),), len(x) / (2*len(fake)))])  # balanced classes
     g = torch.Generator().manual_seed(seed)

@@ -36,6 +36,7 @@ def main():
     p.add_argument('--out', required=True, help="results folder")
     p.add_argument('--generator', nargs='*', default=[], help="exported generators (safetensors) to measure besides the baselines")
     p.add_argument('--variants', type=int, default=10)
+    p.add_argument('--synthetic', type=int, default=200, help="synthetic faces (seed 1) for the per-region change")
     p.add_argument('--n-train', type=int, default=1000, help="training faces for each two-sample classifier (and as many colourings)")
     p.add_argument('--seeds', type=int, nargs='*', default=[0, 1, 2], help="classifier seeds")
     p.add_argument('--epochs', type=int, default=8, help="classifier epochs")
@@ -57,13 +58,13 @@ def main():
         (out/'controls.json').write_text(json.dumps(dict(real_vs_real=rr, n_train=n, note=
             f"real faces train[:{n}] against the disjoint train[{n}:{2*n}], tested on evaluation faces [:100] against [100:200]"), indent=1))
         print(f"real vs real: {np.round(rr, 3)} ({time.time() - t:.0f} s)", flush=True)
-    models = [('gray', ConstantAB()), ('mean_ab', ConstantAB.mean_of(train))] + [(Path(g).stem, g) for g in a.generator]
+    models = [('gray', ConstantAB())] + [(Path(g).stem, g) for g in a.generator] + [('mean_ab', ConstantAB.mean_of(train))]
     for name, model in models:
         if name in done: continue
         t = time.time()
         rows = [dict(source='evaluation', **evaluate(model, valid, a.variants, name=name)),
                 dict(source='samples', **evaluate(model, samples, a.variants, name=name)),
-                dict(source='synthetic', **evaluate(model, SyntheticFaces(200, seed=1), a.variants, name=name))]
+                dict(source='synthetic', **evaluate(model, SyntheticFaces(a.synthetic, seed=1), a.variants, name=name))]
         acc = realism(model, train[:a.n_train], {'evaluation': valid, 'samples': samples}, **cls)
         extra = {} if isinstance(model, ConstantAB) else json.loads(Path(model).with_suffix('.json').read_text()) \
             if Path(model).with_suffix('.json').exists() else {}
@@ -72,7 +73,7 @@ def main():
                                     **{k: v.tolist() for k, v in acc.items()})) + '\n')
         with rows_file.open('a') as f:
             for r in rows: f.write(json.dumps(_clean(r)) + '\n')
-        ev = rows[0]
+        ev = rows[0]  # noqa
         print(f"{name}: tint share {ev['tint_share']}, tint-free {ev['diversity_tint_free']:.2f}, realism {np.round(acc['evaluation'], 3)} "
               f"samples {np.round(acc['samples'], 3)} ({time.time() - t:.0f} s)", flush=True)
 
