@@ -41,6 +41,7 @@ def main():
     p.add_argument('--seeds', type=int, nargs='*', default=[0, 1, 2], help="classifier seeds")
     p.add_argument('--epochs', type=int, default=8, help="classifier epochs")
     p.add_argument('--threads', type=int, default=2)
+    p.add_argument('--no-baselines', action='store_true', help="measure only the generators, not gray and the mean AB")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
@@ -58,7 +59,8 @@ def main():
         (out/'controls.json').write_text(json.dumps(dict(real_vs_real=rr, n_train=n, note=
             f"real faces train[:{n}] against the disjoint train[{n}:{2*n}], tested on evaluation faces [:100] against [100:200]"), indent=1))
         print(f"real vs real: {np.round(rr, 3)} ({time.time() - t:.0f} s)", flush=True)
-    models = [('gray', ConstantAB())] + [(Path(g).stem, g) for g in a.generator] + [('mean_ab', ConstantAB.mean_of(train))]
+    models = [(Path(g).stem, g) for g in a.generator]
+    if not a.no_baselines: models = [('gray', ConstantAB())] + models + [('mean_ab', ConstantAB.mean_of(train))]
     for name, model in models:
         if name in done: continue
         t = time.time()
