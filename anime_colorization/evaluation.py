@@ -17,14 +17,16 @@ from scipy.stats import norm, wasserstein_distance
 from skimage.color import deltaE_ciede2000
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 from typing import NamedTuple
-from .data import SyntheticFaces
+from .data import SyntheticFaces, REGIONS
 from .lab import rgb_to_lab, lab_to_rgb, normalize_lab, denormalize_lab, source_pictures
 from .unet import load_generator
 
 # %% auto #0
-__all__ = ['psnr', 'ssim', 'ciede2000', 'ab_error', 'colourfulness', 'pool_pictures', 'variant_diversity', 'mode_seeking_ratio',
-           'ndb_jsd', 'ab_speckle', 'border_error_ratio', 'hair_modes', 'mode_coverage', 'mode_balance',
-           'region_consistency', 'ConstantAB', 'PaletteOracle', 'colourings', 'Seen', 'evaluate', 'plot_chroma']
+__all__ = ['CHANGE_REGIONS', 'psnr', 'ssim', 'ciede2000', 'ab_error', 'colourfulness', 'pool_pictures', 'variant_diversity',
+           'mode_seeking_ratio', 'tint_split', 'ndb_jsd', 'ab_speckle', 'border_error_ratio', 'hair_modes',
+           'mode_coverage', 'mode_balance', 'region_consistency', 'region_change', 'ConstantAB', 'PaletteOracle',
+           'colourings', 'Seen', 'evaluate', 'plot_chroma', 'TwoSampleCNN', 'two_sample_accuracy', 'one_colouring',
+           'realism']
 
 # %% ../nbs/06_evaluation.ipynb #5f5e66e2
 def _pairs(pred:np.ndarray, real:np.ndarray, what:str):
@@ -104,6 +106,30 @@ def mode_seeking_ratio(lab:np.ndarray, # K colourings of each of N pictures, CIE
          for i, j in combinations(range(k), 2)]
     return np.mean(r, 0)
 
+# %% ../nbs/06_evaluation.ipynb #c11102
+def tint_split(lab:np.ndarray, # K colourings of each of N pictures, CIELAB `(N, K, H, W, 3)`
+               grid:int=8,     # side of the coarse grid the AB difference is pooled to
+              )->dict:
+    "Per picture, over pairs of colourings: the tint-free diversity mean |D - m| (AB units) and the tint share |m|² / mean |D|²"
+    if lab.ndim != 5 or lab.shape[-1] != 3: raise ValueError(f"tint_split: expected (N, K, H, W, 3), got {lab.shape}")
+    n, k = lab.shape[:2]
+    if k < 2: raise ValueError(f"tint_split: needs at least 2 colourings per picture, got {k}")
+    ab = pool_pictures(lab[..., 1:], grid).reshape(n, k, grid*grid, 2)
+    free, share = [], []
+    for i, j in combinations(range(k), 2):
+        d = ab[:, i] - ab[:, j]                  # D: (N, cells, 2)
+        m = d.mean(1, keepdims=True)             # the tint
+        energy = (d**2).sum(-1).mean(1)
+        free.append(np.linalg.norm(d - m, axis=-1).mean(1))
+        share.append(np.divide((m[:, 0]**2).sum(-1), energy, out=np.full(n, np.nan), where=energy > 1e-12))
+    return dict(tint_free=np.mean(free, 0), tint_share=_nanmean(np.stack(share, 1), 1))
+
+def _nanmean(x:np.ndarray, axis=None):
+    "Mean over the non-NaN values; NaN (without a warning) where there are none"
+    x = np.asarray(x, np.float64)
+    count = (~np.isnan(x)).sum(axis)
+    return np.divide(np.nansum(x, axis), count, out=np.full(np.shape(count), np.nan), where=count > 0)
+
 # %% ../nbs/06_evaluation.ipynb #faddd830
 def ndb_jsd(real:np.ndarray, # samples of the real distribution `(n, d)` (e.g. AB values of pixels)
             fake:np.ndarray, # samples of the generated distribution `(m, d)`
@@ -175,6 +201,30 @@ def region_consistency(lab:np.ndarray,   # colourings, CIELAB `(N, H, W, 3)`
     mean = (lab[..., 1:] * w).sum((1, 2), keepdims=True) / np.maximum(w.sum((1, 2), keepdims=True), 1)
     d = np.linalg.norm(lab[..., 1:] - mean, axis=-1)
     return (d * masks).sum((1, 2)) / np.maximum(masks.sum((1, 2)), 1)
+
+# %% ../nbs/06_evaluation.ipynb #c11202
+CHANGE_REGIONS = ('hair', 'eyes', 'skin', 'background', 'collar')  # the regions of `SyntheticFaces` that `evaluate` reports
+
+def region_change(lab:np.ndarray,  # K colourings of each of N pictures, CIELAB `(N, K, H, W, 3)`
+                  regions:dict,    # region name -> its masks `(N, H, W)` bool
+                  metric:str='ciede2000', # 'ciede2000', or 'ab' for the Euclidean AB distance (LAB units)
+                 )->dict:
+    "Region name -> mean change between a picture's colourings over the region's pixels, per picture (NaN where the region is empty)"
+    if lab.ndim != 5 or lab.shape[-1] != 3: raise ValueError(f"region_change: expected (N, K, H, W, 3), got {lab.shape}")
+    n, k = lab.shape[:2]
+    if k < 2: raise ValueError(f"region_change: needs at least 2 colourings per picture, got {k}")
+    if metric not in ('ciede2000', 'ab'): raise ValueError(f"region_change: metric must be 'ciede2000' or 'ab', not {metric!r}")
+    for name, m in regions.items():
+        if np.shape(m) != (n, *lab.shape[2:4]): raise ValueError(f"region_change: masks of {name!r} are {np.shape(m)}, expected {(n, *lab.shape[2:4])}")
+    dist = (lambda a, b: deltaE_ciede2000(a, b, channel_axis=-1)) if metric == 'ciede2000' else \
+           (lambda a, b: np.linalg.norm(a[..., 1:] - b[..., 1:], axis=-1))
+    ring = [(i, (i + 1) % k) for i in range(k if k > 2 else 1)]
+    change = np.mean([dist(lab[:, i].astype(np.float64), lab[:, j].astype(np.float64)) for i, j in ring], 0)  # (N, H, W)
+    out = {}
+    for name, m in regions.items():
+        m = np.asarray(m, bool); size = m.sum((1, 2))
+        out[name] = np.divide((change * m).sum((1, 2)), size, out=np.full(n, np.nan), where=size > 0)
+    return out
 
 # %% ../nbs/06_evaluation.ipynb #098065d2
 class ConstantAB(nn.Module):
@@ -312,18 +362,23 @@ def evaluate(model, # a colouriser module (e.g. `UNetGenerator`, `ConstantAB`) o
                colourfulness_ratio=float(out_cf.mean() / max(real_cf.mean(), 1e-9)),
                colourfulness_w1=float(wasserstein_distance(out_cf, real_cf)))
     row.update({f'diversity_{key}': float(v.mean()) for key, v in variant_diversity(variants, grid).items()})
+    tint = tint_split(variants, grid)
+    row.update(diversity_tint_free=float(tint['tint_free'].mean()), tint_share=float(_nanmean(tint['tint_share'])))
     row['mode_seeking_ratio'] = float(np.nanmean(mode_seeking_ratio(variants, z))) if z.shape[-1] else float('nan')
     rng = np.random.default_rng(seed)
     row['ndb'], row['jsd'] = ndb_jsd(_pixels(real_lab, n_samples, rng), _pixels(variants, n_samples, rng), ndb_bins, seed=seed)
     row['ab_speckle'] = float(ab_speckle(variants.reshape(-1, *real_lab.shape[1:])).mean() / max(ab_speckle(real_lab).mean(), 1e-9))
     row['border_error_ratio'] = float(np.mean([border_error_ratio(variants[:, j], real_lab).mean() for j in range(k)]))
     if isinstance(source, SyntheticFaces):
-        hair, skin = source.masks('hair', 0, n), source.masks('skin', 0, n)
+        codes = source.regions(0, n)
+        hair, skin = codes == REGIONS.index('hair'), codes == REGIONS.index('skin')
         modes = hair_modes(variants, hair, source.palette)
         row.update(hair_coverage=float(mode_coverage(modes, source.k).mean()), hair_balance=float(mode_balance(modes, source.k).mean()),
                    hair_consistency=float(np.mean([region_consistency(variants[:, j], hair).mean() for j in range(k)])),
                    skin_ciede2000=float(np.mean([(deltaE_ciede2000(real_lab, variants[:, j], channel_axis=-1) * skin).sum((1, 2)).sum()
                                                  / skin.sum() for j in range(k)])))
+        change = region_change(variants, {r: codes == REGIONS.index(r) for r in CHANGE_REGIONS})
+        row.update({f'change_{r}': float(_nanmean(v)) for r, v in change.items()})
     return (row, Seen(real_rgb8, variants, zero, out_cf, real_cf)) if seen else row
 
 # %% ../nbs/06_evaluation.ipynb #c3e9a1d1
@@ -345,3 +400,93 @@ def plot_chroma(seen:Seen, # what `evaluate(..., seen=True)` returned
             if i == 0: axs[i, j].set_title(titles[j], fontsize=8)
     fig.tight_layout()
     return fig
+
+# %% ../nbs/06_evaluation.ipynb #c11402
+class TwoSampleCNN(nn.Module):
+    "A small CNN that tells two sets of pictures apart: a 4x4 patch layer, two strided convolutions, a global average"
+    def __init__(self, width:int=16, # channels of the patch layer (doubled by each convolution)
+                ):
+        super().__init__()
+        w = width
+        self.layers = nn.Sequential(nn.Conv2d(3, w, 4, 4), nn.LeakyReLU(0.2),
+                                    nn.Conv2d(w, 2*w, 3, 2, 1), nn.BatchNorm2d(2*w), nn.LeakyReLU(0.2),
+                                    nn.Conv2d(2*w, 4*w, 3, 2, 1), nn.BatchNorm2d(4*w), nn.LeakyReLU(0.2),
+                                    nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4*w, 1))
+    def forward(self, x:Tensor, # pictures scaled to [-1, 1] `(B, 3, H, W)`, H and W multiples of 4
+               )->Tensor:
+        return self.layers(x)[:, 0]
+
+def _rgb8(x, what:str)->np.ndarray:
+    "Check that `x` is a uint8 RGB batch of at least 2 pictures"
+    if not isinstance(x, np.ndarray) or x.dtype != np.uint8 or x.ndim != 4 or x.shape[-1] != 3:
+        raise ValueError(f"{what}: expected uint8 RGB pictures (N, H, W, 3), got {getattr(x, 'dtype', type(x).__name__)} {getattr(x, 'shape', '')}")
+    if len(x) < 2: raise ValueError(f"{what}: needs at least 2 pictures, got {len(x)}")
+    return x
+
+def two_sample_accuracy(real:np.ndarray, # training pictures of the first set (real), uint8 RGB `(N, H, W, 3)`
+                        fake:np.ndarray, # training pictures of the second set (e.g. colourings), same picture size
+                        tests:dict,      # name -> (real, fake): held-out pictures of each set
+                        seed:int=0,      # seed of the classifier's weights, batch order and flips
+                        epochs:int=8,    # passes over the training pictures
+                        bs:int=64,       # batch size
+                        lr:float=2e-3,   # Adam's learning rate
+                       )->dict:
+    "Train a `TwoSampleCNN` from scratch to tell `fake` from `real`; name -> its balanced accuracy on each held-out pair (0.5: indistinguishable)"
+    pics = [_rgb8(real, 'two_sample_accuracy: real'), _rgb8(fake, 'two_sample_accuracy: fake')]
+    for name, pair in tests.items():
+        if len(pair) != 2: raise ValueError(f"two_sample_accuracy: test {name!r} must be a pair (real, fake)")
+        pics += [_rgb8(pair[0], f'two_sample_accuracy: test {name!r} real'), _rgb8(pair[1], f'two_sample_accuracy: test {name!r} fake')]
+    if len({p.shape[1:] for p in pics}) > 1: raise ValueError(f"two_sample_accuracy: pictures of different sizes {sorted({p.shape[1:] for p in pics})}")
+    if real.shape[1] % 4 or real.shape[2] % 4: raise ValueError(f"two_sample_accuracy: picture sides must be multiples of 4, got {real.shape[1:3]}")
+    as_x = lambda a: torch.from_numpy(np.array(a)).permute(0, 3, 1, 2).float() / 127.5 - 1
+    x, y = torch.cat([as_x(real), as_x(fake)]), torch.cat([torch.zeros(len(real)), torch.ones(len(fake))])
+    w = torch.cat([torch.full((len(real),), len(x) / (2*len(real))), torch.full((len(fake),), len(x) / (2*len(fake)))])  # balanced classes
+    g = torch.Generator().manual_seed(seed)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        net = TwoSampleCNN()
+    opt = torch.optim.Adam(net.parameters(), lr)
+    for _ in range(epochs):
+        for idx in torch.randperm(len(x), generator=g).split(bs):
+            if len(idx) < 2: continue
+            xb = torch.where((torch.rand(len(idx), generator=g) < 0.5)[:, None, None, None], x[idx].flip(-1), x[idx])
+            loss = F.binary_cross_entropy_with_logits(net(xb), y[idx], weight=w[idx])
+            opt.zero_grad(); loss.backward(); opt.step()
+    net.eval()
+    with torch.no_grad():
+        says_fake = lambda a: torch.cat([net(as_x(a[i:i+256])) > 0 for i in range(0, len(a), 256)]).float().mean().item()
+        return {name: (1 - says_fake(r) + says_fake(f)) / 2 for name, (r, f) in tests.items()}
+
+@torch.no_grad()
+def one_colouring(model:nn.Module, # a colouriser: `model(l, z)` -> normalised LAB, with `sample_z`
+                  rgb:np.ndarray,  # pictures, uint8 RGB `(N, H, W, 3)`
+                  seed:int=0,      # seed of the noises (one per picture)
+                  bs:int=64,       # pictures per forward pass
+                 )->np.ndarray:
+    "One colouring of each picture from its own seeded noise, as uint8 RGB (what a saved picture holds)"
+    was_training, dev = model.training, next(iter(model.buffers()), next(iter(model.parameters()), torch.zeros(()))).device
+    model.eval()
+    g, out = torch.Generator().manual_seed(seed), []
+    try:
+        for i in range(0, len(rgb), bs):
+            l = normalize_lab(rgb_to_lab(torch.from_numpy(np.array(rgb[i:i+bs])).permute(0, 3, 1, 2).to(dev)))[:, :1]
+            lab = denormalize_lab(model(l, model.sample_z(len(l), 'cpu', generator=g).to(dev)).float())
+            out.append((lab_to_rgb(lab).clamp(0, 1) * 255).round().to(torch.uint8).permute(0, 2, 3, 1).cpu())
+    finally: model.train(was_training)
+    return torch.cat(out).numpy()
+
+def realism(model,              # a colouriser module or the path of an exported generator
+            train:np.ndarray,   # real training pictures, uint8 RGB `(N, H, W, 3)`
+            tests:dict,         # name -> real held-out pictures, uint8 RGB
+            seeds=(0, 1, 2),    # classifier seeds: one test each
+            noise_seed:int=0,   # seed of the colourings' noises
+            device=None,        # where the model runs (default: where its weights are)
+            **kwargs,           # `two_sample_accuracy`'s `epochs`, `bs`, `lr`
+           )->dict:
+    "Name -> balanced accuracies `(len(seeds),)` of classifiers telling real pictures from their colourings (0.5: as real as real)"
+    if len(seeds) < 1: raise ValueError("realism: needs at least one seed")
+    model = _as_colouriser(model, device)
+    fake = one_colouring(model, _rgb8(train, 'realism: train'), noise_seed)
+    pairs = {name: (t, one_colouring(model, _rgb8(t, f'realism: test {name!r}'), noise_seed + 1)) for name, t in tests.items()}
+    accs = [two_sample_accuracy(train, fake, pairs, s, **kwargs) for s in seeds]
+    return {name: np.array([a[name] for a in accs]) for name in tests}

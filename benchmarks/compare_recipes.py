@@ -26,7 +26,8 @@ from anime_colorization.gan import BF16Autocast, GANSwitcher
 from anime_colorization.unet import export_generator
 from anime_colorization.dcgan import dcgan_learner
 from anime_colorization.wgan_gp import wgan_gp_learner
-from anime_colorization.evaluation import evaluate, colourings, ConstantAB
+from anime_colorization.evaluation import evaluate, colourings, realism, ConstantAB
+from anime_colorization.lab import source_pictures
 
 # name: (GAN, settings). 'warmup' is the share of the budget spent on L1-only generator training first (NoGAN).
 RECIPES = {
@@ -138,6 +139,19 @@ def _grid(model, rgb, n_noise, seed):
     rgb = lab_to_rgb(torch.from_numpy(lab).movedim(-1, -3)).clamp(0, 1).movedim(-3, -1).numpy()
     return (rgb * 255).round().astype(np.uint8)
 
+def extra(model, train, valid, args)->dict:
+    "The final snapshot's optional measures: the two-sample realism test (`--realism N`) and `evaluate` on the bundled samples (`--samples`)"
+    out = {}
+    if args.samples:
+        row = evaluate(model, source_pictures(None).images, n_variants=args.variants, seed=0)
+        out.update({f'samples_{k}': v for k, v in row.items() if isinstance(v, float)})
+    if args.realism:
+        tests = {'evaluation': valid, **({'samples': source_pictures(None).images} if args.samples else {})}
+        acc = realism(model, train[:args.realism], tests, seeds=args.realism_seeds)
+        out.update(realism=float(acc['evaluation'].mean()), realism_std=float(acc['evaluation'].std()), realism_n_train=args.realism)
+        if args.samples: out.update(samples_realism=float(acc['samples'].mean()), samples_realism_std=float(acc['samples'].std()))
+    return out
+
 def job(recipe, seed, args, timing):
     "Train one recipe with one seed and evaluate its snapshots; returns (rows, grid)"
     torch.set_num_threads(args.threads)
@@ -148,7 +162,7 @@ def job(recipe, seed, args, timing):
     if recipe in BASELINES:
         model = ConstantAB() if recipe == 'gray' else ConstantAB.mean_of(train)
         row = evaluate(model, source, n_variants=args.variants, seed=0, name=recipe)
-        return [dict(recipe=recipe, train_seed=seed, minutes=0., batches=0, **row)], _grid(model, valid[:args.grid_faces], args.grid_noises, 0)
+        return [dict(recipe=recipe, train_seed=seed, minutes=0., batches=0, **row, **extra(model, train, valid, args))], _grid(model, valid[:args.grid_faces], args.grid_noises, 0)
     n_l1, n_gan = batches(recipe, timing, args.minutes)
     total, t0 = n_l1 + n_gan, time.time()
     learn = learner(recipe, train, valid, seed, dev)
@@ -156,6 +170,7 @@ def job(recipe, seed, args, timing):
     def snapshot(n):
         g = learn.model.generator
         row = evaluate(g, source, n_variants=args.variants, seed=0, name=recipe)
+        if n == total: row.update(extra(g, train, valid, args))
         rows.append(dict(recipe=recipe, train_seed=seed, minutes=args.minutes * n / total, batches=n, l1_batches=min(n, n_l1),
                          device_seconds=time.time() - t0, **row))
         print(f"{recipe} seed {seed}: {n}/{total} batches, ciede {row['ciede2000']:.2f}, div8 {row['diversity_ab_grid']:.2f}", flush=True)
@@ -205,6 +220,9 @@ def main():
     p.add_argument('--variants', type=int, default=10)
     p.add_argument('--grid-faces', type=int, default=6)
     p.add_argument('--grid-noises', type=int, default=8)
+    p.add_argument('--realism', type=int, default=0, help="after training, the two-sample realism test with this many training faces (0: off)")
+    p.add_argument('--realism-seeds', type=int, nargs='*', default=[0, 1, 2], help="classifier seeds of the realism test")
+    p.add_argument('--samples', action='store_true', help="after training, also evaluate on the bundled sample faces (samples_ columns)")
     p.add_argument('--device')
     p.add_argument('--jobs', type=int, default=1)
     p.add_argument('--threads', type=int, default=torch.get_num_threads())

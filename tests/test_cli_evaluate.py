@@ -8,7 +8,8 @@ from PIL import Image
 EXE = Path(sys.executable).parent/'anime-colorize'
 QUICK = ['--data', 'synthetic:16', '--size', '32', '--variants', '3']
 METRICS = ['psnr', 'psnr_best', 'psnr_z0', 'ssim', 'ssim_best', 'ciede2000', 'ciede2000_best', 'ciede2000_z0', 'colourfulness',
-           'colourfulness_real', 'colourfulness_ratio', 'diversity_ab_pixel', 'diversity_ab_grid', 'ndb', 'jsd', 'hair_coverage']
+           'colourfulness_real', 'colourfulness_ratio', 'diversity_ab_pixel', 'diversity_ab_grid', 'ndb', 'jsd', 'hair_coverage',
+           'diversity_tint_free', 'tint_share', 'change_hair', 'change_eyes', 'change_skin', 'change_background', 'change_collar']
 
 def run(*args):
     "`anime-colorize evaluate ARGS` in a real process"
@@ -62,6 +63,7 @@ def test_the_gray_baseline(tmp_path):
     assert meta['weights'] == 'gray' and m['model'] == 'gray' and m['params'] == 0
     assert m['diversity_ab_pixel'] == 0 and m['ciede2000'] == pytest.approx(m['ciede2000_best']) == pytest.approx(m['ciede2000_z0'])
     assert m['mode_seeking_ratio'] is None, "no noise: NaN, written as null"
+    assert m['tint_share'] is None and m['diversity_tint_free'] == 0 and m['change_skin'] == 0, "no two colourings differ"
     assert m['colourfulness'] < m['colourfulness_real']
     assert 'the gray baseline' in r.stdout
 
