@@ -143,13 +143,14 @@ def card(args):
     fig.tight_layout(); fig.savefig(PKG/'card'/'failures.jpg', dpi=70, pil_kwargs=dict(quality=85)); plt.close(fig)
     real_cf = chosen['colourfulness_real']
     headline = {desc.format(real=real_cf): round(chosen[k], 2) for k, desc in HEADLINE}
+    notes = Path(args.notes).read_text() if args.notes else ''
     info = dict(name=NAME, epoch=chosen['epoch'], gan_epochs=chosen['gan_epochs'], batches=chosen['batches'],
                 hours=chosen['hours'], machine=args.machine, command=args.command, headline=headline,
                 metrics={k: chosen[k] for k, _ in HEADLINE + [('colourfulness_real', '')]}, references=refs,
                 summary=f"Default recipe trained for {chosen['gan_epochs']} adversarial epochs ({chosen['batches']:,} batches of 32) after "
                         f"{run['pretrain_epochs']} L1-only epochs, on 14,910 real 64x64 anime faces.")
     (PKG/f"{NAME}.card.json").write_text(json.dumps(info, indent=2) + '\n')
-    (PKG/f"{NAME}.md").write_text(card_text(info, rows, run, per_epoch))
+    (PKG/f"{NAME}.md").write_text(card_text({**info, 'notes': notes}, rows, run, per_epoch))
     print(json.dumps(info, indent=2))
 
 def card_text(info:dict, rows:list, run:dict, per_epoch:int)->str:
@@ -228,5 +229,6 @@ if __name__ == '__main__':
     c.add_argument('--epoch', type=int, help='the checkpoint to ship (default: the last)')
     c.add_argument('--machine', default=f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, CPU only")
     c.add_argument('--command', default='')
+    c.add_argument('--notes', help='a markdown file of observations appended to the card (what the pictures show)')
     args = p.parse_args()
     (folder if args.step == 'folder' else card)(args)
