@@ -106,7 +106,7 @@ def fit_gamut(l:Tensor, # lightness `(N,)` in [0, 100]
               tol:float=1e-4, # how far outside [0, 1] a linear RGB value may be
              )->Tensor: # AB `(2, N)`, scaled down where needed
     "AB scaled towards gray, pixel by pixel, just enough for the colour to exist in sRGB at its lightness"
-    ok = lambda lab: ((lab >= -tol) & (lab <= 1 + tol)).all(0)
+    ok = lambda rgb: (rgb.amin(0) >= -tol) & (rgb.amax(0) <= 1 + tol)
     white = l >= 100 - 1e-3  # only gray exists there: no search needed (usually a picture's background)
     ab = ab.masked_fill(white, 0.) if white.any() else ab
     out = ~ok(_linear_rgb(torch.cat([l[None], ab])))
