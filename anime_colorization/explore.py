@@ -447,6 +447,7 @@ def serve(image=None, # the picture to explore (default: a bundled sample face)
     def stop(*_): raise KeyboardInterrupt
     main = threading.current_thread() is threading.main_thread()
     old = signal.signal(signal.SIGTERM, stop) if main else None
+    old_int = signal.signal(signal.SIGINT, stop) if main else None  # Ctrl-C stops it even where SIGINT came ignored (a background job)
     try:
         for line in proc.stderr:  # wait until Voila says it is listening
             log.append(line)
@@ -457,7 +458,7 @@ def serve(image=None, # the picture to explore (default: a bundled sample face)
         proc.wait()
     except KeyboardInterrupt: pass
     finally:
-        if main: signal.signal(signal.SIGTERM, old)
+        if main: signal.signal(signal.SIGTERM, old); signal.signal(signal.SIGINT, old_int)
         if proc.poll() is None:
             proc.terminate()  # Voila shuts its kernels down on SIGTERM
             try: proc.wait(20)
