@@ -307,20 +307,24 @@ class GANLoss(nn.Module):
                  gp:float=10., # weight of the gradient penalty (for 'wgan')
                  hindsight:int=1, # noises per picture for a best-of-K L1 term (1: plain L1)
                  anchor:float=0., # weight of plain L1 on the colouring with z = 0 (0: none)
+                 seek:str='all', # what mode seeking rewards: 'all' of the AB difference between two noises' colourings, or 'tint_free': the difference less its mean over the picture
+                 tint:float=0., # weight of a penalty on the tint between two noises' colourings (the mean of their AB difference over the picture)
                 ):
         super().__init__()
         if hindsight < 1: raise ValueError(f"hindsight must be at least 1, got {hindsight}")
         if adversarial not in ('bce', 'wgan'): raise ValueError(f"adversarial must be 'bce' or 'wgan', not {adversarial!r}")
         if isinstance(anchor, bool) or anchor < 0:
             raise ValueError(f"anchor is the weight of the z = 0 L1 term (a number >= 0, e.g. 100.), got {anchor!r}")
+        if seek not in ('all', 'tint_free'): raise ValueError(f"seek must be 'all' or 'tint_free', not {seek!r}")
+        if isinstance(tint, bool) or tint < 0: raise ValueError(f"tint is the weight of the tint penalty (a number >= 0), got {tint!r}")
         self.model, self.adversarial, self.adv_weight, self.l1, self.mode_seeking, self.gp = model, adversarial, adv_weight, l1, mode_seeking, gp
-        self.hindsight, self.anchor = hindsight, float(anchor)
+        self.hindsight, self.anchor, self.seek, self.tint = hindsight, float(anchor), seek, float(tint)
         self.components, self.pretrain = {}, False  # `pretrain`: L1 only (set by `GANSwitcher`)
 
     def _score(self, x): return patch_mean(full(self.model.critic(x)))
 
     def generator_loss(self, fake, real):
-        "Adversarial + L1 (best of K) + z = 0 anchor + mode-seeking loss of a generator step"
+        "Adversarial + L1 (best of K) + z = 0 anchor + mode-seeking + tint loss of a generator step"
         c, loss = {}, fake.new_zeros((), dtype=torch.float32)
         g, n, l = self.model.generator, len(fake), fake[:, :1]
         noisy = not self.pretrain and getattr(g, 'latent', 0) > 0
@@ -338,7 +342,8 @@ class GANLoss(nn.Module):
             moved = (best.values < l1.detach()).nonzero().squeeze(1)  # pictures whose closest noise is not their own
             ls.append(l[moved]); zs.append(zk[best.indices[moved], moved])  # ...and recompute only those with gradients
         if self.anchor and noisy: ls.append(l); zs.append(torch.zeros_like(z0))
-        if self.mode_seeking and noisy: z_ms = g.sample_z(n, fake.device); ls.append(l); zs.append(z_ms)
+        pair = bool(self.mode_seeking or self.tint) and noisy  # a second noise's colouring, compared with the picture's own
+        if pair: z_ms = g.sample_z(n, fake.device); ls.append(l); zs.append(z_ms)
         # one pass with gradients per term, so that a BatchNorm generator normalises each term's pictures among themselves as
         # before (the z = 0 colourings apart from the noisy ones); only the pictures each term needs go through
         outs = [g(li, zi)[:, 1:] if len(li) else li.new_zeros(0, 2, *li.shape[2:]) for li, zi in zip(ls, zs)]
@@ -348,9 +353,15 @@ class GANLoss(nn.Module):
         if self.anchor and noisy:
             c['g_anchor'] = ab_l1(outs.pop(0), real).mean()
             loss = loss + self.anchor*c['g_anchor']
-        if self.mode_seeking and noisy:
-            c['g_ms'] = full(fake[:, 1:] - outs.pop(0)).abs().mean() / full(z0 - z_ms).abs().mean().clamp_min(1e-8)
-            loss = loss + self.mode_seeking / (c['g_ms'] + 1e-5)
+        if pair:
+            d = full(fake[:, 1:] - outs.pop(0))  # AB difference between two noises' colourings
+            m = d.mean((2, 3), keepdim=True)  # its tint: the same shift everywhere
+            if self.mode_seeking:
+                c['g_ms'] = (d - m if self.seek == 'tint_free' else d).abs().mean() / full(z0 - z_ms).abs().mean().clamp_min(1e-8)
+                loss = loss + self.mode_seeking / (c['g_ms'] + 1e-5)
+            if self.tint:
+                c['g_tint'] = m.abs().mean()
+                loss = loss + self.tint*c['g_tint']
         g.last_z = z0
         self.components = {k: v.detach() for k, v in c.items()}
         return loss
@@ -376,7 +387,7 @@ class GANLoss(nn.Module):
 # %% ../nbs/03_gan.ipynb #89b7dde1
 class GANComponent(Metric):
     "One component of the GAN losses averaged over an epoch's training steps, shown as a metric column"
-    def __init__(self, key:str, # 'g_adv', 'g_l1', 'g_ms', 'd_real', 'd_fake' or 'd_gp'
+    def __init__(self, key:str, # 'g_adv', 'g_l1', 'g_anchor', 'g_ms', 'g_tint', 'd_real', 'd_fake' or 'd_gp'
                 ): self.key = key; self.clear()
     def clear(self): self.total, self.count = None, 0
     def reset(self): pass  # the Recorder resets metrics before validation; these belong to training and are cleared by `GANSwitcher`
@@ -619,6 +630,8 @@ def gan_learner(dls, # `DataLoaders` of `(L, LAB)`, e.g. from `colorization_dls`
                 adv_weight:float=1., # weight of the generator's adversarial term
                 hindsight:int=1, # noises per picture for a best-of-K ("hindsight") L1 term
                 anchor:float=0., # weight of plain L1 on the z = 0 colouring (0: none)
+                seek:str='all', # what mode seeking rewards: 'all' of the difference between two noises' colourings, or 'tint_free'
+                tint:float=0., # weight of the penalty on the tint between two noises' colourings
                 lr:tuple=(1e-4, 1e-4), # learning rates of the generator and the critic
                 betas:tuple=(0.5, 0.999), # Adam's betas
                 cbs:list|None=None, # more callbacks
@@ -626,8 +639,9 @@ def gan_learner(dls, # `DataLoaders` of `(L, LAB)`, e.g. from `colorization_dls`
                )->Learner:
     "A fastai `Learner` training a conditional GAN with `GANSwitcher`, component metrics and two learning rates"
     model = GANModel(generator, critic)
-    loss = GANLoss(model, adversarial, adv_weight, l1, mode_seeking, gp, hindsight, anchor)
-    keys = ['g_adv', 'g_l1'] + (['g_anchor'] if anchor else []) + (['g_ms'] if mode_seeking else []) + ['d_real', 'd_fake'] + (['d_gp'] if adversarial == 'wgan' and gp else [])
+    loss = GANLoss(model, adversarial, adv_weight, l1, mode_seeking, gp, hindsight, anchor, seek, tint)
+    keys = (['g_adv', 'g_l1'] + (['g_anchor'] if anchor else []) + (['g_ms'] if mode_seeking else []) + (['g_tint'] if tint else [])
+            + ['d_real', 'd_fake'] + (['d_gp'] if adversarial == 'wgan' and gp else []))
     return Learner(dls, model, loss_func=loss, opt_func=partial(Adam, mom=betas[0], sqr_mom=betas[1], eps=1e-8, wd=0.),
                    splitter=gan_splitter, lr=list(lr), wd=0., metrics=[GANComponent(k) for k in keys] + [AvgMetric(ab_l1)],
                    cbs=[GANSwitcher(n_crit), BF16Autocast()] + list(cbs or []), **kwargs)
