@@ -79,14 +79,14 @@ def learner(recipe:str, train:np.ndarray, valid:np.ndarray, seed:int, device):
     size = train.shape[1]
     if kind == 'l1':
         gen = UNetGenerator(latent=0, upsample='transpose', size=size, seed=seed)
-        learn = dcgan_learner(dls, generator=gen, mode_seeking=0., hindsight=1, anchor=0.)
+        learn = dcgan_learner(dls, generator=gen, mode_seeking=0., hindsight=1, anchor=0., tint=0.)
     else:
         preset = opts.get('preset')
         gen = None if preset else UNetGenerator(noise=opts.get('noise', 'all_scales'), upsample=opts.get('upsample', 'transpose'),
                                                 size=size, seed=seed)
         make = dcgan_learner if kind == 'dcgan' else wgan_gp_learner
         learn = make(dls, preset=preset, generator=gen, hindsight=opts.get('hindsight', 1), anchor=opts.get('anchor', 0.),
-                     **{k: opts[k] for k in ('seek', 'tint') if k in opts})
+                     seek=opts.get('seek', 'all'), tint=opts.get('tint', 0.))  # explicit: the recipes as they were measured
         if preset: learn.model.generator.manual_seed(seed)
     learn.remove_cbs([cb for cb in learn.cbs if isinstance(cb, BF16Autocast)])
     return learn

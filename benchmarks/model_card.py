@@ -155,6 +155,9 @@ def card(args):
 
 def card_text(info:dict, rows:list, run:dict, per_epoch:int)->str:
     "The model card in markdown, from the measured numbers"
+    ran = run.get('recipe') or dict(seek='all', tint=0.)  # a run from before `seek` and `tint` existed trained with 'all' and 0
+    seeks = ("on the tint-free difference between two noises' colourings" if ran['seek'] == 'tint_free' else
+             "on the whole difference between two noises' colourings") + (f", tint penalty {ran['tint']:g}" if ran['tint'] else ", no tint penalty")
     m, refs = info['metrics'], info['references']
     d, l1 = refs['default recipe, 12 minutes'], refs['L1-only U-Net, 12 minutes']
     f = lambda v: '' if v is None else f"{v:.2f}"
@@ -179,7 +182,7 @@ for validation and {per_epoch*run['settings']['bs']:,} trained on. Every number 
 
 ## Recipe and training
 The default recipe as it stood when trained (`anime-colorize train` defaults: DCGAN with a spectral-norm PatchGAN
-critic, best-of-4 L1 (weight 100), L1 on the z = 0 colouring (100), mode seeking (0.05), noise at every encoder scale,
+critic, best-of-4 L1 (weight 100), L1 on the z = 0 colouring (100), mode seeking (0.05) {seeks}, noise at every encoder scale,
 nearest-neighbour upsampling, Adam 2e-4, batch 32, 64x64), {run['pretrain_epochs']} L1-only epochs then
 {info['gan_epochs']} adversarial epochs: {info['batches']:,} batches in {hours} on {info['machine']} (shared with
 other work while it ran, so the time is an upper bound). The command, in a clean clone with the data beside it:

@@ -4,7 +4,9 @@ step of each kind (pre-training, adversarial generator, critic: weights before a
 once averaged) and the final nets.
 
 The mode-seeking term is off: it is a ratio of two means over the batch, so with it a step on two halves is not a step on
-their union (each process divides by its own half's mean), whatever the averaging. Every other term is a mean over pictures.
+their union (each process divides by its own half's mean), whatever the averaging. The tint penalty is off too: it is a
+mean over pictures, but it draws a second noise per picture, which the union step would have to draw alike. Every other
+term is a mean over pictures.
 
     torchrun --standalone --nproc_per_node 2 tests/dp_probe.py OUT
 """
@@ -82,7 +84,7 @@ def main(out:Path):
     dls = colorization_dls(faces(), size=SIZE, bs=BS, valid_pct=VALID, seed=0, device='cpu', flip=False, progress=False)
     g, d = nets()
     probe = Probe()
-    learn = dcgan_learner(dls, generator=g, critic=d, mode_seeking=0., cbs=[DataParallelGAN(), probe])
+    learn = dcgan_learner(dls, generator=g, critic=d, mode_seeking=0., tint=0., cbs=[DataParallelGAN(), probe])
     with learn.no_bar(), learn.no_logging():
         pretrain_generator(learn, 1)
         learn.fit(1)

@@ -21,7 +21,7 @@ step "nbdev-test (the notebooks' inline tests; cells flagged slow are skipped)"
 nbdev-test --n-workers 2 || status=1
 
 step "pytest tests/"
-python -m pytest tests/ -q -rs -p no:cacheprovider || status=1
+python -m pytest tests/ -q -rs -p no:cacheprovider --durations=15 || status=1
 
 echo
 [ $status -eq 0 ] && echo "ALL CHECKS PASSED" || echo "SOME CHECKS FAILED"

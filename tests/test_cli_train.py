@@ -253,3 +253,17 @@ def test_the_recipe_can_be_changed_part_by_part(tmp_path):
     assert 'g_anchor' not in (out/'history.csv').read_text().splitlines()[0], "no anchor term is recorded"
     err = one_line_error(call(*QUICK, '--pretrain-epochs', '0', '--epochs', '1', '--out', out, '--resume'), 'differ')  # other recipe settings
     assert 'upsample' in err
+
+def test_resume_keeps_the_loss_a_run_trained_with_when_defaults_change(tmp_path, straight):
+    "run.json records the loss as the recipe resolved it; a run from before `seek` and `tint` existed resumes only as it trained"
+    ref, _ = straight
+    recipe = json.loads((ref/'run.json').read_text())['recipe']
+    assert (recipe['seek'], recipe['tint'], recipe['hindsight'], recipe['anchor']) == ('tint_free', 50., 4, 100.)  # today's defaults
+    out = _copy_run(ref, tmp_path/'older')  # its run.json as the version before them wrote it
+    meta = json.loads((out/'run.json').read_text())
+    del meta['recipe'], meta['settings']['seek'], meta['settings']['tint']
+    (out/'run.json').write_text(json.dumps(meta))
+    one_line_error(call(*STRAIGHT[1:-2], '--out', out, '--resume'), 'other loss settings', '--seek all --tint 0.0')
+    r = call(*STRAIGHT[1:-2], '--seek', 'all', '--tint', '0', '--out', out, '--resume')  # as it trained: accepted
+    assert r.returncode == 0 and 'all 3 epochs are already done' in r.stdout, r.stderr[-3000:]
+    one_line_error(call(*STRAIGHT[1:-2], '--tint', '10', '--out', _copy_run(ref, tmp_path/'today'), '--resume'), "'tint': (50.0, 10.0)")

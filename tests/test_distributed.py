@@ -75,7 +75,7 @@ def one_process_step(weights, batch, zs, pretrain:bool, gen_mode:bool):
     items = [(x, y) for x, y in zip(*batch)]
     dls = DataLoaders(DataLoader(items, bs=len(items)), DataLoader(items, bs=len(items)), device='cpu')
     probe = dp_probe.Probe()
-    learn = dcgan_learner(dls, generator=g, critic=d, mode_seeking=0., cbs=[probe])
+    learn = dcgan_learner(dls, generator=g, critic=d, mode_seeking=0., tint=0., cbs=[probe])
     learn.model.load_state_dict(weights)
     learn.gan_switcher.generating = gen_mode  # the mode the processes were in at that step
     queue, real = list(zs), g.sample_z
