@@ -20,7 +20,7 @@ def measure(seed:int)->dict:
     t.dcgan_run.cache_clear()
     g, untrained = t.dcgan_run()
     lab = t.held_out_lab(); gray = lab.clone(); gray[:, 1:] = 0
-    g_ms_off, g_adv_off = t.dcgan_run(mode_seeking=0.)[0], t.dcgan_run(adv_weight=0.)[0]
+    g_ms_off, g_adv_off, g_tints = t.dcgan_run(mode_seeking=0.)[0], t.dcgan_run(adv_weight=0.)[0], t.dcgan_run(seek='all', tint=0.)[0]
     _, with_gp, _ = t.wgan_gp_run(10.)
     _, without_gp, _ = t.wgan_gp_run(0.)
     return dict(seed=seed,
@@ -28,13 +28,14 @@ def measure(seed:int)->dict:
                 coverage_deterministic=t.hair_coverage(ConstantAB()), coverage_recipe=t.hair_coverage(g),
                 coverage_no_mode_seeking=t.hair_coverage(g_ms_off),
                 hair_moved_by_adversarial=float(np.linalg.norm(t.hair_colours(g) - t.hair_colours(g_adv_off), axis=-1).mean()),
+                tint_share_recipe=t.tint_share(g), tint_share_without_switches=t.tint_share(g_tints),
                 lipschitz_gap_gp=with_gp, lipschitz_gap_no_gp=without_gp)
 
 def margins(r:dict)->dict:
     "Each test's gap (what its margin must stay below)"
     return dict(skin=r['skin_gray'] - r['skin_trained'], ms_over_baseline=r['coverage_recipe'] - r['coverage_deterministic'],
                 ms_over_off=r['coverage_recipe'] - r['coverage_no_mode_seeking'], adversarial=r['hair_moved_by_adversarial'],
-                gp=r['lipschitz_gap_no_gp'] - r['lipschitz_gap_gp'])
+                tint=r['tint_share_without_switches'] - r['tint_share_recipe'], gp=r['lipschitz_gap_no_gp'] - r['lipschitz_gap_gp'])
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -42,7 +43,7 @@ def main():
     ap.add_argument('--out', default=str(ROOT/'benchmarks'/'results'/'learning_margins'/'rows.jsonl'))
     a = ap.parse_args()
     out = Path(a.out); out.parent.mkdir(parents=True, exist_ok=True)
-    limits = dict(skin=t.SKIN_MARGIN, ms_over_baseline=t.MS_OVER_BASELINE, ms_over_off=t.MS_OVER_OFF, adversarial=t.ADV_MARGIN, gp=t.GP_MARGIN)
+    limits = dict(skin=t.SKIN_MARGIN, ms_over_baseline=t.MS_OVER_BASELINE, ms_over_off=t.MS_OVER_OFF, adversarial=t.ADV_MARGIN, tint=t.TINT_MARGIN, gp=t.GP_MARGIN)
     rows = []
     for s in a.seeds:
         t0 = time.perf_counter()
