@@ -6,6 +6,7 @@ Skips, naming the command, when Chromium or Playwright is missing. The screensho
 `$ANIME_COLORIZATION_ARTIFACTS` (default: pytest's temporary folder) as `explorer_browser.png` and
 `explorer_jupyterlab.png`."""
 import io, os, shutil, signal, socket, subprocess, sys, time
+from contextlib import contextmanager
 from pathlib import Path
 import numpy as np
 import pytest
@@ -34,40 +35,55 @@ def served(tmp_path):
         proc.send_signal(signal.SIGINT)
         proc.wait(60)
 
+@contextmanager
+def chromium_page(url:str, width:int, height:int):
+    "A page of headless Chromium (Playwright) at `url`; the browser is closed afterwards"
+    pw = pytest.importorskip('playwright.sync_api', reason="Playwright not installed; install it with: pip install playwright")
+    with pw.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            page = browser.new_page(viewport={'width': width, 'height': height})
+            page.goto(url, timeout=120_000)
+            yield page
+        finally: browser.close()
+
+def screenshot(page, name:str, tmp_path:Path):
+    "Keep a screenshot of the page as a test artefact"
+    artefacts = Path(os.environ.get('ANIME_COLORIZATION_ARTIFACTS', tmp_path)); artefacts.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(artefacts/name), full_page=True)
+
+@pytest.fixture(scope='module')
+def shipped():
+    "The shipped colouriser on the CPU and its directions"
+    from anime_colorization.colorize import Colorizer
+    from anime_colorization.explore import directions_for
+    c = Colorizer.from_pretrained(device='cpu')
+    return c, directions_for(c)
+
 def png_of(page, img)->bytes:
     "The bytes of the picture an <img> shows (ipywidgets gives it a blob: URL)"
     data = page.evaluate("async (el) => { const r = await fetch(el.src); return Array.from(new Uint8Array(await r.arrayBuffer())); }", img)
     return bytes(data)
 
-def test_slider_in_a_real_browser(served, tmp_path):
-    pw = pytest.importorskip('playwright.sync_api', reason="Playwright not installed; install it with: pip install playwright")
+def test_slider_in_a_real_browser(served, shipped, tmp_path):
     from PIL import Image
-    import torch
-    from anime_colorization.colorize import Colorizer
-    from anime_colorization.explore import directions_for, default_picture
+    from anime_colorization.explore import default_picture
     url, proc = served
-    c = Colorizer.from_pretrained(device='cpu')
-    d = directions_for(c)
-    with pw.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            page = browser.new_page(viewport={'width': 1100, 'height': 900})
-            page.goto(url, timeout=120_000)
-            page.wait_for_function("document.querySelectorAll('.widget-image').length >= 2 && "
-                                   "document.querySelectorAll('.widget-image')[1].src.startsWith('blob:')", timeout=180_000)
-            img = page.query_selector_all('.widget-image')[1]
-            before = png_of(page, img)
-            typical = np.asarray(c.typical(default_picture()))
-            assert np.abs(np.asarray(Image.open(io.BytesIO(before))).astype(int) - typical).max() <= 1  # starts at z = 0
-            src = img.get_attribute('src')
-            handle = page.query_selector('.noUi-handle')
-            handle.focus(); page.keyboard.press('ArrowRight')
-            page.wait_for_function("(s) => document.querySelectorAll('.widget-image')[1].src !== s", arg=src, timeout=60_000)
-            readout = page.query_selector_all('.widget-readout')[0].inner_text()
-            after = png_of(page, page.query_selector_all('.widget-image')[1])
-            artefacts = Path(os.environ.get('ANIME_COLORIZATION_ARTIFACTS', tmp_path)); artefacts.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(artefacts/'explorer_browser.png'), full_page=True)
-        finally: browser.close()
+    c, d = shipped
+    with chromium_page(url, 1100, 900) as page:
+        page.wait_for_function("document.querySelectorAll('.widget-image').length >= 2 && "
+                               "document.querySelectorAll('.widget-image')[1].src.startsWith('blob:')", timeout=180_000)
+        img = page.query_selector_all('.widget-image')[1]
+        before = png_of(page, img)
+        typical = np.asarray(c.typical(default_picture()))
+        assert np.abs(np.asarray(Image.open(io.BytesIO(before))).astype(int) - typical).max() <= 1  # starts at z = 0
+        src = img.get_attribute('src')
+        handle = page.query_selector('.noUi-handle')
+        handle.focus(); page.keyboard.press('ArrowRight')
+        page.wait_for_function("(s) => document.querySelectorAll('.widget-image')[1].src !== s", arg=src, timeout=60_000)
+        readout = page.query_selector_all('.widget-readout')[0].inner_text()
+        after = png_of(page, page.query_selector_all('.widget-image')[1])
+        screenshot(page, 'explorer_browser.png', tmp_path)
     assert before != after
     assert readout.strip() == '+0.1'  # one keyboard step
     expected = np.asarray(c(default_picture(), z=(0.1*d.vectors[0])[None])[0])
@@ -115,41 +131,32 @@ def jupyterlab(tmp_path):
         try: proc.wait(30)
         except subprocess.TimeoutExpired: proc.kill(); proc.wait()
 
-def test_slider_in_jupyterlab(jupyterlab, tmp_path):
+def test_slider_in_jupyterlab(jupyterlab, shipped, tmp_path):
     "The README's JupyterLab way: a notebook of the user's own with `NoiseExplorer(...)`, run in JupyterLab, follows the slider"
-    pw = pytest.importorskip('playwright.sync_api', reason="Playwright not installed; install it with: pip install playwright")
     from PIL import Image
-    from anime_colorization.colorize import Colorizer
-    from anime_colorization.explore import directions_for, default_picture
+    from anime_colorization.explore import default_picture
     url, work = jupyterlab
     picture = work/'my_sketch.png'
     shutil.copy(default_picture(), picture)
     jupyterlab_notebook(work, picture)
-    c = Colorizer.from_pretrained(device='cpu')
-    d = directions_for(c)
-    with pw.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            page = browser.new_page(viewport={'width': 1400, 'height': 1000})
-            page.goto(f'{url}/lab/tree/explore.ipynb?reset', timeout=120_000)
-            page.wait_for_selector('.jp-Notebook .jp-Cell', timeout=120_000)
-            page.wait_for_function("document.body.innerText.includes('Idle')", timeout=180_000)  # the kernel is up
-            page.click('.jp-Notebook .jp-Cell .jp-InputArea-editor')
-            page.keyboard.press('Shift+Enter')  # run the cell, as a user would
-            images = '.jp-OutputArea .widget-image'
-            page.wait_for_function(f"document.querySelectorAll('{images}').length >= 2 && "
-                                   f"document.querySelectorAll('{images}')[1].src.startsWith('blob:')", timeout=180_000)
-            shown = [png_of(page, page.query_selector_all(images)[1])]
-            page.query_selector('.jp-OutputArea .noUi-handle').focus()
-            for step in ('+0.1', '+0.2'):  # one keyboard step at a time; each must bring its own picture
-                src = page.query_selector_all(images)[1].get_attribute('src')
-                page.keyboard.press('ArrowRight')
-                page.wait_for_function(f"(s) => document.querySelectorAll('{images}')[1].src !== s", arg=src, timeout=60_000)
-                assert page.query_selector_all('.jp-OutputArea .widget-readout')[0].inner_text().strip() == step
-                shown.append(png_of(page, page.query_selector_all(images)[1]))
-            artefacts = Path(os.environ.get('ANIME_COLORIZATION_ARTIFACTS', tmp_path)); artefacts.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(artefacts/'explorer_jupyterlab.png'), full_page=True)
-        finally: browser.close()
+    c, d = shipped
+    with chromium_page(f'{url}/lab/tree/explore.ipynb?reset', 1400, 1000) as page:
+        page.wait_for_selector('.jp-Notebook .jp-Cell', timeout=120_000)
+        page.wait_for_function("document.body.innerText.includes('Idle')", timeout=180_000)  # the kernel is up
+        page.click('.jp-Notebook .jp-Cell .jp-InputArea-editor')
+        page.keyboard.press('Shift+Enter')  # run the cell, as a user would
+        images = '.jp-OutputArea .widget-image'
+        page.wait_for_function(f"document.querySelectorAll('{images}').length >= 2 && "
+                               f"document.querySelectorAll('{images}')[1].src.startsWith('blob:')", timeout=180_000)
+        shown = [png_of(page, page.query_selector_all(images)[1])]
+        page.query_selector('.jp-OutputArea .noUi-handle').focus()
+        for step in ('+0.1', '+0.2'):  # one keyboard step at a time; each must bring its own picture
+            src = page.query_selector_all(images)[1].get_attribute('src')
+            page.keyboard.press('ArrowRight')
+            page.wait_for_function(f"(s) => document.querySelectorAll('{images}')[1].src !== s", arg=src, timeout=60_000)
+            assert page.query_selector_all('.jp-OutputArea .widget-readout')[0].inner_text().strip() == step
+            shown.append(png_of(page, page.query_selector_all(images)[1]))
+        screenshot(page, 'explorer_jupyterlab.png', tmp_path)
     typical, pixels = np.asarray(c.typical(picture)), [np.asarray(Image.open(io.BytesIO(b))).astype(int) for b in shown]
     assert pixels[0].shape == typical.shape and np.abs(pixels[0] - typical).max() <= 1  # starts at z = 0, at the picture's size
     for k in (1, 2):  # then the colouring of z = 0.1 k x direction 1, a new one at each step
