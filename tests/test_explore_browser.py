@@ -127,7 +127,7 @@ def jupyterlab(tmp_path):
         except OSError: time.sleep(0.5)
     try: yield url, work
     finally:
-        proc.send_signal(signal.SIGINT); time.sleep(0.5); proc.send_signal(signal.SIGINT)  # Ctrl-C twice: stop without asking
+        proc.terminate()  # SIGTERM: the server shuts its kernels down and exits (Ctrl-C would ask for a confirmation)
         try: proc.wait(30)
         except subprocess.TimeoutExpired: proc.kill(); proc.wait()
 
