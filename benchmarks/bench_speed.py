@@ -2,11 +2,14 @@
 now against the library at a baseline git revision (default: the last commit before the speed-up), in the same run,
 beside the original Keras code's figures measured on this machine (SEED_BASELINE.md); with a torch.profiler
 breakdown of one generator step and one critic step, and the PyTorch switches tried on top (channels_last, bfloat16
-autocast, torch.compile, threads).
+autocast, torch.compile, threads), and the arithmetic: the floating-point operations of each step, counted, against
+the CPU's own matrix-multiply throughput measured in the same run, which sets the fastest any step of that arithmetic
+can be on this machine.
 
     python benchmarks/bench_speed.py                       # 64 and 128 px, every recipe (about 20 minutes on 2 CPU cores)
     python benchmarks/bench_speed.py --size 64 --profile   # one size, with the profiler's breakdown
     python benchmarks/bench_speed.py --switches            # also channels_last / bf16 autocast / compile / threads
+    python benchmarks/bench_speed.py --arithmetic --repeats 1 --baseline HEAD  # GFLOP per step and the floor they set
     python benchmarks/bench_speed.py --baseline 2fe9439    # another baseline revision
 
 Each measurement runs in a fresh process, the baseline's from a copy of the package at that revision (`git archive`),
@@ -23,7 +26,47 @@ BS = 32
 # SEED_BASELINE.md: the original Keras code on this machine, seconds per iteration (n_crit critic + 1 generator batch)
 KERAS = {('dcgan', 64): 0.98, ('wgan_gp', 64): 3.12, ('dcgan', 128): 3.76, ('wgan_gp', 128): 13.07}
 
-def measure(recipe:str, preset:str, size:int, steps:int, switch:str, profile:bool)->dict:
+class FlopCounter:
+    """Floating-point operations of the matrix multiplies and convolutions run inside it: forward, backward and the double
+    backward of a gradient penalty (`torch.utils.flop_counter.FlopCounterMode` refuses `autograd.grad` inside a pass)"""
+    def __enter__(self):
+        from torch.utils._python_dispatch import TorchDispatchMode
+        from torch.utils.flop_counter import flop_registry
+        counter = self
+        class Mode(TorchDispatchMode):
+            def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+                out = func(*args, **(kwargs or {}))
+                count = flop_registry.get(func._overloadpacket)
+                if count is not None: counter.flops += count(*args, **(kwargs or {}), out_val=out)
+                return out
+        self.flops, self.mode = 0, Mode()
+        self.mode.__enter__()
+        return self
+    def __exit__(self, *exc): return self.mode.__exit__(*exc)
+
+def matmul_gflops(n:int=2048, reps:int=5)->float:
+    "This CPU's float32 matrix-multiply throughput with torch's threads (GFLOP/s, best of `reps`): the ceiling for convolutions"
+    import torch
+    a = torch.randn(n, n); a @ a
+    best = min(_timed(lambda: a @ a) for _ in range(reps))
+    return 2*n**3/best/1e9
+
+def _timed(f)->float:
+    t = time.perf_counter(); f(); return time.perf_counter() - t
+
+def step_flops(learn)->dict:
+    "GFLOP of one generator step and one critic step (forward and backward) of a GAN learner, on one batch"
+    import torch
+    m, lf, sw = learn.model, learn.loss_func, learn.gan_switcher
+    x, y = (t.as_subclass(torch.Tensor) for t in learn.dls.one_batch())
+    out = {}
+    for name, gen in (('g_gflop', True), ('d_gflop', False)):
+        sw.switch(gen)
+        with FlopCounter() as fc: lf(m(x), y).backward()
+        out[name] = fc.flops/1e9
+    return out
+
+def measure(recipe:str, preset:str, size:int, steps:int, switch:str, profile:bool, arithmetic:bool=False)->dict:
     "Time `steps` generator steps and their critic steps of one configuration in this process (after one warm-up round)"
     warnings.simplefilter('ignore')
     import torch
@@ -63,6 +106,7 @@ def measure(recipe:str, preset:str, size:int, steps:int, switch:str, profile:boo
     out['iteration'] = n_crit*out['d_step'] + out['g_step']
     out['batch'] = out['iteration']/(n_crit + 1)
     if profile: out['profile'] = profile_steps(learn)
+    if arithmetic: out.update(step_flops(learn), matmul_gflops=matmul_gflops())
     return out
 
 def measure_inference(size:int, n:int=25, reps:int=7)->dict:
@@ -98,16 +142,39 @@ def baseline_tree(rev:str)->Path:
     subprocess.run(['tar', '-x', '-C', str(d)], input=tar, check=True)
     return d
 
-def run_one(tree:Path|None, recipe, preset, size, steps, switch='float32', profile=False)->dict:
+def run_one(tree:Path|None, recipe, preset, size, steps, switch='float32', profile=False, arithmetic=False)->dict:
     "`measure` in a fresh process, importing the package from `tree` (None: the working tree)"
     env = dict(os.environ, PYTHONPATH=str(tree or ROOT))
-    cmd = [sys.executable, __file__, '--one', json.dumps([recipe, preset, size, steps, switch, profile])]
+    cmd = [sys.executable, __file__, '--one', json.dumps([recipe, preset, size, steps, switch, profile, arithmetic])]
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tempfile.gettempdir())
     if out.returncode:
         err = [l for l in out.stderr.strip().splitlines() if l.strip()][-1:] or ['(no message)']
         if switch != 'float32': return dict(failed=err[0][:160])  # a switch that does not work here is a result too
         sys.exit(f"{recipe} {preset} {size} {switch} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+# the issue's targets, seconds per iteration: the default DCGAN 0.5 s a batch (2 batches an iteration), the seed presets
+# twice the original's speed, our WGAN-GP the original's 3.12 s at 64 px
+def target(recipe:str, preset:str, size:int)->float|None:
+    if preset == 'seed': return KERAS[(recipe, size)]/2
+    if (recipe, size) == ('dcgan', 64): return 1.0
+    if (recipe, size) == ('wgan_gp', 64): return KERAS[(recipe, size)]
+    return None
+
+def print_arithmetic(rows:list):
+    "GFLOP per step and iteration, the GFLOP/s reached, and the fastest an iteration of that arithmetic can be here"
+    peak = statistics.median(one['matmul_gflops'] for *_, one, _ in rows)
+    print(f"\nArithmetic (matrix multiplies and convolutions, forward and backward, counted; current code). This CPU's "
+          f"float32 matrix multiply reaches {peak:.0f} GFLOP/s (median over the runs): an iteration cannot take less than "
+          f"its GFLOP / {peak:.0f}.")
+    print(f"{'recipe':8s} {'preset':8s} {'px':>4s} | {'G step':>7s} {'D step':>7s} {'iter':>7s} GFLOP | {'reached':>9s} | "
+          f"{'floor s/iter':>12s} | {'target s/iter':>13s}")
+    for recipe, preset, size, one, med in rows:
+        it = one['g_gflop'] + one['n_crit']*one['d_gflop']
+        tgt = target(recipe, preset, size)
+        verdict = '' if tgt is None else f"{tgt:6.2f} ({'below the floor' if tgt < it/peak else 'above the floor'})"
+        print(f"{recipe:8s} {preset:8s} {size:4d} | {one['g_gflop']:7.1f} {one['d_gflop']:7.1f} {it:7.1f}       | "
+              f"{it/med['iteration']:5.0f} GF/s | {it/peak:12.2f} | {verdict}", flush=True)
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
@@ -120,6 +187,7 @@ def main():
     p.add_argument('--baseline', default='2fe9439', help="git revision of the baseline")
     p.add_argument('--profile', action='store_true', help="print the profiler's breakdown of the current code")
     p.add_argument('--switches', action='store_true', help="also try channels_last, bf16 autocast, compile and threads")
+    p.add_argument('--arithmetic', action='store_true', help="count each step's GFLOP and print the floor they set on this CPU")
     args = p.parse_args()
     if args.one:
         a = json.loads(args.one)
@@ -131,14 +199,15 @@ def main():
           f"{torch.get_num_threads()} threads; batch {BS}; baseline: revision {args.baseline}; medians of {args.steps} steps x {args.repeats} runs\n")
     print(f"{'recipe':8s} {'preset':8s} {'px':>4s} | {'baseline G / D / iter / batch (s)':>34s} | {'now G / D / iter / batch (s)':>29s} | "
           f"{'speed-up':>8s} | {'Keras iter':>10s} {'x Keras':>7s}")
-    profiles = []
+    profiles, arithmetic = [], []
     for size in args.size:
         for recipe in args.recipes:
             for preset in args.presets:
                 runs = {'base': [], 'now': []}
                 for r in range(args.repeats):
                     runs['base'].append(run_one(base, recipe, preset, size, args.steps))
-                    runs['now'].append(run_one(None, recipe, preset, size, args.steps, profile=args.profile and r == 0))
+                    runs['now'].append(run_one(None, recipe, preset, size, args.steps, profile=args.profile and r == 0,
+                                               arithmetic=args.arithmetic and r == 0))
                 med = {k: {f: statistics.median(x[f] for x in v) for f in ('g_step', 'd_step', 'iteration', 'batch')} for k, v in runs.items()}
                 b, n = med['base'], med['now']
                 keras = KERAS[(recipe, size)]
@@ -146,6 +215,8 @@ def main():
                 print(f"{recipe:8s} {preset:8s} {size:4d} | {fmt(b):>34s} | {fmt(n):>29s} | {b['iteration']/n['iteration']:7.2f}x | "
                       f"{keras:10.2f} {keras/n['iteration']:6.2f}x", flush=True)
                 if args.profile: profiles.append((f"{recipe} {preset} {size} px", runs['now'][0]['profile']))
+                if args.arithmetic: arithmetic.append((recipe, preset, size, runs['now'][0], n))
+    if arithmetic: print_arithmetic(arithmetic)
     print(f"\nInference: one picture coloured with 25 noises in one call (default generator, eval mode, no gradients)")
     for size in args.size:
         res = {k: [] for k in ('base', 'now')}

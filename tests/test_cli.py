@@ -1,14 +1,25 @@
-"The `anime-colorize` command end to end, as a user runs it: a real process, its output, its files, its exit status."
+"""The `anime-colorize` command end to end, as a user runs it: a real process, its output, its files, its exit status.
+Refusals, which stop before any work, run through `main` in this process (`call`): the same message and status, without
+a new process's start-up for each."""
 import os, shutil, subprocess, sys
 from pathlib import Path
 import numpy as np
 from PIL import Image
 import pytest
 
+from cli_in_process import call_main
+
 EXE = Path(sys.executable).parent/'anime-colorize'
 
 def run(*args, cwd=None):
     return subprocess.run([str(EXE), *map(str, args)], capture_output=True, text=True, cwd=cwd, env={**os.environ, 'MPLBACKEND': 'Agg'})
+
+def call(*args, cwd=None):
+    "`run` in this process (`call_main`), from the folder `cwd`"
+    old = os.getcwd()
+    os.chdir(cwd or old)
+    try: return call_main(*map(str, args))
+    finally: os.chdir(old)
 
 def test_data_on_bundled_samples(tmp_path):
     r = run('data', cwd=tmp_path)
@@ -36,26 +47,27 @@ def test_data_on_a_zip_with_filters(tmp_path):
     assert (tmp_path/'p.png').exists()
 
 def test_bad_use_is_one_clear_line(tmp_path):
-    r = run('data', tmp_path/'missing', '--out', tmp_path/'p.png')
+    r = call('data', tmp_path/'missing', '--out', tmp_path/'p.png')
     assert r.returncode == 1 and r.stderr.strip() == f"anime-colorize data: error: {tmp_path/'missing'}: no such file or folder"
     (tmp_path/'empty').mkdir()
-    r = run('data', tmp_path/'empty', '--out', tmp_path/'p.png')
+    r = call('data', tmp_path/'empty', '--out', tmp_path/'p.png')
     assert r.returncode == 1 and 'no usable image' in r.stderr and 'Traceback' not in r.stderr
     (tmp_path/'keep.png').write_bytes(b'mine')
-    r = run('data', '--out', tmp_path/'keep.png')
+    r = call('data', '--out', tmp_path/'keep.png')
     assert r.returncode == 1 and 'was not written by anime-colorize' in r.stderr
     assert (tmp_path/'keep.png').read_bytes() == b'mine'
-    r = run('data', '--resize', 'stretch', '--out', tmp_path/'p.png')
+    r = call('data', '--resize', 'stretch', '--out', tmp_path/'p.png')
     assert r.returncode == 1 and "'crop', 'pad' or 'squish'" in r.stderr
-    r = run('frobnicate')
+    r = call('frobnicate')
     assert r.returncode == 2 and 'unknown sub-command' in r.stderr
 
 def test_help_explains_each_option():
-    r = run('data', '--help')
+    r = call('data', '--help')
     assert r.returncode == 0
     for opt in ['--size', '--bs', '--valid-pct', '--seed', '--out', '--overwrite', '--white-background', '--keep-grayscale', '--cache-dir']:
         assert opt in r.stdout
-    assert run('--help').returncode == 0 and 'data' in run('--help').stdout
+    r = run('--help')  # the installed command itself
+    assert r.returncode == 0 and 'data' in r.stdout
 
 def _faces_folder(path:Path, n:int=6)->Path:
     path.mkdir(parents=True)
@@ -73,9 +85,9 @@ def test_data_names_the_same_sources_as_train_and_evaluate(tmp_path):
     _faces_folder(tmp_path/'synthetic')
     r = run('data', './synthetic/', '--size', 32, '--bs', 4, '--out', tmp_path/'p.png', cwd=tmp_path)
     assert r.returncode == 0 and ': 6 image files found, 6 kept' in r.stdout and 'SyntheticFaces' not in r.stdout, r.stdout + r.stderr
-    r = run('data', 'synthetic_faces.zip', '--out', tmp_path/'p.png', cwd=tmp_path)
+    r = call('data', 'synthetic_faces.zip', '--out', tmp_path/'p.png', cwd=tmp_path)
     assert r.returncode == 1 and r.stderr.strip().endswith('synthetic_faces.zip: no such file or folder (generated faces are written synthetic or synthetic:N, N at least 1)')
-    r = run('data', 'synthetic:0', '--out', tmp_path/'p.png', cwd=tmp_path)
+    r = call('data', 'synthetic:0', '--out', tmp_path/'p.png', cwd=tmp_path)
     assert r.returncode == 1 and r.stderr.strip() == 'anime-colorize data: error: synthetic:0: no faces; write synthetic:N with N at least 1'
 
 def test_data_errors_are_one_line(tmp_path):
