@@ -589,6 +589,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                          'anime_colorization.unet.UNetGenerator.sample_z': ( 'unet.html#unetgenerator.sample_z',
                                                                                              'anime_colorization/unet.py'),
                                          'anime_colorization.unet._check_choice': ('unet.html#_check_choice', 'anime_colorization/unet.py'),
+                                         'anime_colorization.unet._umask': ('unet.html#_umask', 'anime_colorization/unet.py'),
                                          'anime_colorization.unet.act_layer': ('unet.html#act_layer', 'anime_colorization/unet.py'),
                                          'anime_colorization.unet.broadcast_z': ('unet.html#broadcast_z', 'anime_colorization/unet.py'),
                                          'anime_colorization.unet.down_conv': ('unet.html#down_conv', 'anime_colorization/unet.py'),

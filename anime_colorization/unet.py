@@ -314,6 +314,10 @@ def read_safetensors(path:Path, # a `.safetensors` file written by this library
     if meta is None: raise ValueError(f"{path}: a safetensors file, but not one written by anime_colorization")
     return tensors, meta
 
+def _umask()->int:
+    "The process's file-creation mask"
+    mask = os.umask(0); os.umask(mask); return mask
+
 GENERATOR_FORMAT = 'anime_colorization.generator/1'
 
 def export_generator(generator:nn.Module, # a generator with a `config` (e.g. `UNetGenerator`)
@@ -326,7 +330,10 @@ def export_generator(generator:nn.Module, # a generator with a `config` (e.g. `U
     tensors = {k: v.detach().cpu().contiguous() for k, v in generator.state_dict().items()}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try: save_file(tensors, str(tmp), metadata={'anime_colorization': json.dumps(meta)}); os.replace(tmp, path)
+    try:
+        save_file(tensors, str(tmp), metadata={'anime_colorization': json.dumps(meta)})
+        tmp.chmod(0o666 & ~_umask())  # as any file the user writes (safetensors creates it readable by its owner only)
+        os.replace(tmp, path)
     finally: tmp.unlink(missing_ok=True)
     path.with_suffix('.json').write_text(json.dumps(meta, indent=2))
     return path
