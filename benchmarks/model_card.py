@@ -44,8 +44,8 @@ HEADLINE = [('ciede2000_z0', 'CIEDE2000 of the z = 0 colouring (lower is better)
             ('psnr', 'PSNR of a random colouring (dB)'),
             ('colourfulness', 'colourfulness (real faces: {real:.1f})'),
             ('diversity_ab_grid', 'smoothed diversity between noises (AB units, 8x8 grid)'),
-            ('tint_share', 'share of the change between noises that tints the whole picture (lower: regions change)'),
-            ('diversity_tint_free', 'change between noises besides a tint (AB units, 8x8 grid)')]
+            ('tint_share', "share of a noise's change that tints the whole picture"),
+            ('diversity_tint_free', 'change between noises besides a tint (AB, 8x8 grid)')]
 
 def folder(args):
     "A folder of links to every face except the 200 evaluation faces"
