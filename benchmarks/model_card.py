@@ -20,16 +20,14 @@ from __future__ import annotations
 import argparse, json, os, platform, shutil, sys, time
 from pathlib import Path
 import numpy as np
-import torch
 import matplotlib
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt
-from PIL import Image
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from compare_recipes import seed_split, EVAL  # noqa: E402  (the split and the evaluation faces of the comparison)
-from anime_colorization.unet import UNetGenerator, read_safetensors, export_generator, load_generator
+from anime_colorization.unet import UNetGenerator, read_safetensors, export_generator
 from anime_colorization.evaluation import evaluate, plot_chroma
 from anime_colorization.colorize import Colorizer, variant_grid
 from anime_colorization.data import sample_faces
