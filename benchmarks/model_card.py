@@ -168,8 +168,10 @@ def card_text(info:dict, rows:list, run:dict, per_epoch:int)->str:
     f = lambda v: '' if v is None else f"{v:.2f}"
     table = '\n'.join(f"| {desc.format(real=m['colourfulness_real'])} | {f(m[k])} | {f(d.get(k))} | {f(l1.get(k))} |" for k, desc in HEADLINE)
     hrs = lambda r: '' if r['hours'] is None else f"{r['hours']:.2f}"
+    opt = lambda v, digits=2: '' if v is None or v != v else f"{v:.{digits}f}"  # absent in old rows; NaN for a deterministic model
     curve = '\n'.join(f"| {r['epoch']} | {r['gan_epochs']} | {r['batches']:,} | {hrs(r)} | "
-                       f"{r['ciede2000_z0']:.2f} | {r['ciede2000']:.2f} | {r['ciede2000_best']:.2f} | {r['colourfulness']:.1f} | {r['diversity_ab_grid']:.1f} |"
+                       f"{r['ciede2000_z0']:.2f} | {r['ciede2000']:.2f} | {r['ciede2000_best']:.2f} | {r['colourfulness']:.1f} | {r['diversity_ab_grid']:.1f} | "
+                       f"{opt(r.get('tint_share'))} | {opt(r.get('diversity_tint_free'), 1)} |"
                        for r in rows)
     hours = f"{info['hours']:.2f} hours" if info['hours'] is not None else 'unknown time'
     return f"""# Model card: `{NAME}`
@@ -207,8 +209,8 @@ The comparison's rows were trained on 14,000 faces; these weights on {per_epoch*
 ## Quality against training time
 ![quality against training time](card/curve.png)
 
-| epoch | adversarial epochs | batches | hours | CIEDE2000 z = 0 | random | best of 10 | colourfulness | diversity 8x8 |
-|---|---|---|---|---|---|---|---|---|
+| epoch | adversarial epochs | batches | hours | CIEDE2000 z = 0 | random | best of 10 | colourfulness | diversity 8x8 | tint share | tint-free change |
+|---|---|---|---|---|---|---|---|---|---|---|
 {curve}
 
 ## What it does, in pictures
