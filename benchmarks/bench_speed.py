@@ -57,17 +57,24 @@ def matmul_gflops(sizes=(2048, 4096), reps:int=3)->float:
 def _timed(f)->float:
     t = time.perf_counter(); f(); return time.perf_counter() - t
 
-def step_flops(learn)->dict:
-    "GFLOP of one generator step and one critic step (forward and backward) of a GAN learner, on one batch"
+def one_step_each(learn, measure)->dict:
+    "`measure(run)` for a generator step and a critic step (`run`: forward and backward) of a GAN learner on one batch"
     import torch
     m, lf, sw = learn.model, learn.loss_func, learn.gan_switcher
     x, y = (t.as_subclass(torch.Tensor) for t in learn.dls.one_batch())
     out = {}
-    for name, gen in (('g_gflop', True), ('d_gflop', False)):
+    for name, gen in (('generator step', True), ('critic step', False)):
         sw.switch(gen)
-        with FlopCounter() as fc: lf(m(x), y).backward()
-        out[name] = fc.flops/1e9
+        out[name] = measure(lambda: lf(m(x), y).backward())
     return out
+
+def step_flops(learn)->dict:
+    "GFLOP of one generator step and one critic step (forward and backward) of a GAN learner, on one batch"
+    def gflop(run):
+        with FlopCounter() as fc: run()
+        return fc.flops/1e9
+    steps = one_step_each(learn, gflop)
+    return dict(g_gflop=steps['generator step'], d_gflop=steps['critic step'])
 
 def measure(recipe:str, preset:str, size:int, steps:int, switch:str, profile:bool, arithmetic:bool=False)->dict:
     "Time `steps` generator steps and their critic steps of one configuration in this process (after one warm-up round)"
@@ -127,16 +134,11 @@ def measure_inference(size:int, n:int=25, reps:int=7)->dict:
 
 def profile_steps(learn)->dict:
     "The torch.profiler table (top operators by own CPU time) of one generator step and one critic step"
-    import torch
     from torch.profiler import profile, ProfilerActivity
-    m, lf, sw = learn.model, learn.loss_func, learn.gan_switcher
-    x, y = (t.as_subclass(torch.Tensor) for t in learn.dls.one_batch())
-    tables = {}
-    for name, gen in (('generator step', True), ('critic step', False)):
-        sw.switch(gen)
-        with profile(activities=[ProfilerActivity.CPU]) as prof: lf(m(x), y).backward()
-        tables[name] = prof.key_averages().table(sort_by='self_cpu_time_total', row_limit=10, max_name_column_width=34)
-    return tables
+    def table(run):
+        with profile(activities=[ProfilerActivity.CPU]) as prof: run()
+        return prof.key_averages().table(sort_by='self_cpu_time_total', row_limit=10, max_name_column_width=34)
+    return one_step_each(learn, table)
 
 def baseline_tree(rev:str)->Path:
     "A temporary folder holding the package as it was at git revision `rev`"
