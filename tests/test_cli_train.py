@@ -208,12 +208,14 @@ def test_the_process_group_is_ended_on_an_error(tmp_path):
     "Two processes under torchrun, both refused after the group started: each leaves it ended (today's code left it open)"
     (tmp_path/'empty').mkdir()
     script = tmp_path/'two.py'
-    script.write_text(f"""import torch.distributed as dist
+    # each line in one write: torchrun's two processes share the pipe unbuffered, and print's pieces interleave
+    script.write_text(f"""import sys
+import torch.distributed as dist
 from fastcore.script import CliError
 from anime_colorization.cli import train
 try: train(data={str(tmp_path/'empty')!r}, out={str(tmp_path/'run')!r}, device='cpu', size=32, epochs=1)
-except CliError as e: print('refused:', e)
-print('group still open:', dist.is_initialized())
+except CliError as e: sys.stdout.write(f'refused: {{e}}\\n')
+sys.stdout.write(f'group still open: {{dist.is_initialized()}}\\n')
 """)
     r = subprocess.run([sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node', '2', str(script)],
                        capture_output=True, text=True, env=ENV, timeout=300)
