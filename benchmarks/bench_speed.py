@@ -161,6 +161,7 @@ def run_one(tree:Path|None, recipe, preset, size, steps, switch='float32', profi
 # the targets, seconds per iteration: the default DCGAN 0.5 s a batch (2 batches an iteration), the seed presets
 # twice the original's speed, our WGAN-GP the original's 3.12 s at 64 px
 def target(recipe:str, preset:str, size:int)->float|None:
+    "The issue's target for a configuration in seconds per iteration (None: it sets none)"
     if preset == 'seed': return KERAS[(recipe, size)]/2
     if (recipe, size) == ('dcgan', 64): return 1.0
     if (recipe, size) == ('wgan_gp', 64): return KERAS[(recipe, size)]
