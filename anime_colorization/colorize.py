@@ -22,8 +22,8 @@ __all__ = ['STRIP_PIXELS', 'DEFAULT_WEIGHTS', 'GrayPicture', 'read_picture', 'wo
 
 # %% ../nbs/08_colorize.ipynb #41d7047d
 from .data import decode_image, to_rgb, BadImage, ImageItem, find_images
-from .lab import rgb_to_l, lab_to_rgb, normalize_lab, lab_f_inv, AB_SCALE, F_FROM_LAB, RGB_FROM_XYZN
-from .unet import load_generator
+from .lab import rgb_to_l, linear_to_srgb, normalize_lab, lab_f_inv, AB_SCALE, F_FROM_LAB, RGB_FROM_XYZN
+from .unet import load_generator, UNetGenerator, InferenceUNet
 
 # %% ../nbs/08_colorize.ipynb #b9dedcba
 class GrayPicture(NamedTuple):
@@ -123,6 +123,43 @@ def fit_gamut(l:Tensor, # lightness `(N,)` in [0, 100]
 # %% ../nbs/08_colorize.ipynb #95910321
 STRIP_PIXELS = 1 << 20  # pixels per strip when joining colour to a large picture
 
+def _rgb_of_f(fy:Tensor, # f(Y) of the lightness, `(L + 16)/116`, broadcasting with `a` and `b`
+              y_rgb:Tensor, # the linear RGB that Y alone gives, `(3, ...)` broadcasting with `a`
+              a:Tensor, # CIELAB a
+              b:Tensor, # CIELAB b
+             )->Tensor: # linear RGB, not clipped, the channels in dim 1
+    "Linear-light RGB of colours that share their lightness's part of the conversion (`lab_to_rgb`'s arithmetic)"
+    m = RGB_FROM_XYZN.tolist()
+    x, z = lab_f_inv(a/500 + fy), lab_f_inv((fy - b/200).clamp_min_(0))  # like skimage: a negative f(Z) becomes 0
+    out = torch.empty(len(x), 3, *x.shape[1:], dtype=x.dtype, device=x.device)
+    for c in range(3): torch.mul(x, m[c][0], out=out[:, c]).add_(z, alpha=m[c][2]).add_(y_rgb[c])
+    return out
+
+def _srgb8(l:Tensor, # lightness `(1, h, w)` in [0, 100], shared by all colourings
+           ab:Tensor, # AB `(n, 2, h, w)` in CIELAB units (overwritten)
+           gamut:bool=True, # `fit_gamut` first; False clips RGB
+           steps:int=8, # `fit_gamut`'s bisection steps
+           tol:float=1e-4, # `fit_gamut`'s tolerance
+          )->Tensor: # `(n, h, w, 3)` uint8 sRGB
+    "`lab_to_rgb` of L joined to each AB after `fit_gamut`, in 8 bits: one conversion, L's part done once for all"
+    if gamut: ab.masked_fill_(l >= 100 - 1e-3, 0.)  # only gray exists at white
+    fy = (l + 16)/116
+    y_rgb = torch.tensor(RGB_FROM_XYZN[:, 1].tolist(), dtype=l.dtype, device=l.device)[:, None, None]*lab_f_inv(fy.clone())
+    rgb = _rgb_of_f(fy, y_rgb, ab[:, 0], ab[:, 1])  # (n, 3, h, w)
+    if gamut:
+        inside = lambda rgb: (rgb.amin(1) >= -tol) & (rgb.amax(1) <= 1 + tol)
+        i, y, x = (~inside(rgb)).nonzero(as_tuple=True)
+        if len(i):  # bisect the chroma of just those pixels, as `fit_gamut` does
+            a, b, f, yr = ab[i, 0, y, x], ab[i, 1, y, x], fy[0, y, x], y_rgb[:, y, x]
+            lo, hi = torch.zeros_like(a), torch.ones_like(a)
+            for _ in range(steps):
+                mid = (lo + hi)/2
+                ok = inside(_rgb_of_f(f, yr, a*mid, b*mid))
+                lo, hi = torch.where(ok, mid, lo), torch.where(ok, hi, mid)
+            rgb[i, :, y, x] = _rgb_of_f(f, yr, a*lo, b*lo)
+    srgb = linear_to_srgb(rgb.clamp_(0, 1), out=torch.empty_like(rgb))
+    return srgb.mul_(255).round_().to(torch.uint8).permute(0, 2, 3, 1)
+
 def join_colour(picture:GrayPicture, # the picture whose lightness is kept
                 ab:Tensor, # predicted AB in model units, `(2, h, w)` or a batch `(n, 2, h, w)`, at the working size
                 strip_pixels:int=STRIP_PIXELS, # pixels converted at a time, all colourings together (bounds the memory)
@@ -142,12 +179,8 @@ def join_colour(picture:GrayPicture, # the picture whose lightness is kept
         ys = (torch.arange(y0, y1, device=dev, dtype=torch.float32) + 0.5)*(2/H) - 1
         grid = torch.stack(torch.broadcast_tensors(xs[None, :], ys[:, None]), -1)[None].expand(n, -1, -1, -1)
         ab_strip = F.grid_sample(ab, grid, mode='bilinear', padding_mode='border', align_corners=False)  # (n, 2, rows, W)
-        l = rgb_to_l(torch.tensor(picture.rgb[y0:y1], device=dev).permute(2, 0, 1))[None].expand(n, -1, -1, -1)
-        if gamut:
-            flat = fit_gamut(l.reshape(-1), ab_strip.permute(1, 0, 2, 3).reshape(2, -1))
-            ab_strip = flat.view(2, n, y1 - y0, W).permute(1, 0, 2, 3)
-        rgb = lab_to_rgb(torch.cat([l, ab_strip], 1))
-        out[:, y0:y1, :, :3] = rgb.mul_(255).round_().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
+        l = rgb_to_l(torch.tensor(picture.rgb[y0:y1], device=dev).permute(2, 0, 1))
+        out[:, y0:y1, :, :3] = _srgb8(l, ab_strip, gamut).cpu().numpy()
     return out[0] if one else out
 
 # %% ../nbs/08_colorize.ipynb #ee29ee2e
@@ -189,8 +222,10 @@ class Colorizer:
         size = size or getattr(generator, 'training_size', None) or getattr(generator, 'size', None)
         if not size: raise ValueError(f"{name or 'generator'}: its training size is not known; pass size=")
         self.device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
-        # channels-last memory: the same values, 1.25x faster for 25 colourings at 64 px on a 2-core CPU (bench_colorize.py)
-        self.generator, self.size, self.name = generator.to(self.device, memory_format=torch.channels_last).eval(), int(size), name
+        self.generator, self.size, self.name = generator.to(self.device).eval(), int(size), name
+        # the same function with less work (`InferenceUNet`); channels-last memory suits the convolutions on CPU and GPU
+        self.network = (InferenceUNet(self.generator).to(memory_format=torch.channels_last)
+                        if isinstance(generator, UNetGenerator) else None)
         self.latent, self.multiple = generator.latent, 2**generator.depth
         self.square = getattr(generator, 'noise', None) == 'dense_map'
 
@@ -241,13 +276,19 @@ class Colorizer:
         return Prepared(pic, normalize_lab(l)[None])
 
     @torch.inference_mode()
+    def ab(self, l:Tensor, # normalised L at a working size: `(n, 1, h, w)`, one per noise, or `(1, 1, h, w)` for all
+           z:Tensor, # noises `(n, latent)`
+          )->Tensor: # AB in model units `(n, 2, h, w)`
+        "The generator's AB for each noise, in one batch (what depends on a single `l` alone is computed once)"
+        l, z = l.to(self.device).contiguous(memory_format=torch.channels_last), z.to(self.device)
+        if self.network is not None: return self.network(l, z).float()
+        return self.generator(l.expand(len(z), -1, -1, -1), z)[:, 1:].float()
+
     def predict_ab(self, prepared:Prepared, # from `prepare`
                    z:Tensor, # noises `(n, latent)`
                   )->Tensor: # AB in model units `(n, 2, h, w)` at the working size
-        "The generator's AB for each noise, in one batch"
-        z = self._z(z).to(self.device)
-        l = prepared.l.expand(len(z), -1, -1, -1).contiguous(memory_format=torch.channels_last)
-        return self.generator(l, z)[:, 1:].float()
+        "The generator's AB of a prepared picture for each noise, in one batch"
+        return self.ab(prepared.l, self._z(z))
 
     def colourings(self, image, # a path, PIL image, array, `GrayPicture` or `Prepared`
                    z, # noises `(n, latent)` or one `(latent,)`
@@ -299,9 +340,8 @@ def colour_many(colorizer:Colorizer, # the colouriser
             if isinstance(p, Prepared): groups.setdefault(tuple(p.l.shape[-2:]), []).append(j)
         done = {}
         for js in groups.values():
-            ls = torch.cat([prepared[j].l for j in js]).repeat_interleave(len(z), 0).contiguous(memory_format=torch.channels_last)
-            with torch.inference_mode():
-                ab = colorizer.generator(ls, z.repeat(len(js), 1).to(colorizer.device))[:, 1:].float()
+            ls = torch.cat([prepared[j].l for j in js])
+            ab = colorizer.ab(ls if len(js) == 1 else ls.repeat_interleave(len(z), 0), z.repeat(len(js), 1))
             for k, j in enumerate(js):
                 done[j] = [Image.fromarray(a) for a in join_colour(prepared[j].picture, ab[k*len(z):(k + 1)*len(z)])]
         for j, item in enumerate(chunk):

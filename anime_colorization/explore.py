@@ -137,7 +137,7 @@ def find_directions(colorizer:Colorizer, # the colouriser whose noise is explore
         z0 = torch.from_numpy(np.stack([np.random.default_rng([seed, i + j // noises, j % noises]).standard_normal(n_lat, dtype=np.float32)
                                         for j in range(len(ls))]))
         z = torch.cat([z0[:, None], z0[:, None] + h*eye[None]], 1)  # (b, 1 + latent, latent): the base, then a step on each axis
-        ab = colorizer.generator(ls.repeat_interleave(1 + n_lat, 0), z.flatten(0, 1).to(colorizer.device))[:, 1:]
+        ab = colorizer.ab(ls.repeat_interleave(1 + n_lat, 0), z.flatten(0, 1))
         y = smoothed_ab(ab).reshape(len(ls), 1 + n_lat, -1).double().cpu()
         J = (y[:, 1:] - y[:, :1]).transpose(1, 2)/h  # (b, outputs, latent)
         M += torch.einsum('boi,boj->ij', J, J)/J.shape[1]; n += len(ls)  # per output: RMS units
@@ -167,7 +167,7 @@ def direction_effects(colorizer:Colorizer, # the colouriser
         z0 = torch.from_numpy(np.stack([np.random.default_rng([seed, i + j // noises, j % noises]).standard_normal(colorizer.latent, dtype=np.float32)
                                         for j in range(len(ls))]))
         z = torch.cat([z0[:, None] + step*d[None], z0[:, None] - step*d[None]], 1)  # (b, 2k, latent)
-        y = smoothed_ab(colorizer.generator(ls.repeat_interleave(2*len(d), 0), z.flatten(0, 1).to(colorizer.device))[:, 1:])
+        y = smoothed_ab(colorizer.ab(ls.repeat_interleave(2*len(d), 0), z.flatten(0, 1)))
         y = y.reshape(len(ls), 2, len(d), -1).double().cpu()
         total += (y[:, 0] - y[:, 1]).pow(2).mean(-1).sum(0); n += len(ls)
     return (total/n).sqrt().float()

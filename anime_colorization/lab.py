@@ -45,7 +45,7 @@ F_FROM_LAB = torch.tensor([[1/116, 1/500, 0.], [1/116, 0., 0.], [1/116, 0., -1/2
 def _decode_gamma(t): return t.add_(0.055).div_(1.055).pow_(2.4)
 def _encode_gamma(t): return t.pow_(1 / 2.4).mul_(1.055).sub_(0.055)
 def _cube_root(t):    return t.pow_(1 / 3)
-def _cube(t):         return t.pow_(3)
+def _cube(t):         return t.pow_(3) if t.requires_grad else t.mul_(t.square())  # t*t*t unless autograd records it
 
 @functools.lru_cache(maxsize=None)
 def _knee(curve, thr:float)->float: return curve(torch.tensor(thr, dtype=torch.float64)).item()

@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_unet.ipynb #22932666
 from __future__ import annotations
-import json, os, warnings
+import copy, json, os, warnings
 from pathlib import Path
 from safetensors import SafetensorError
 from safetensors.torch import save_file, safe_open
@@ -18,7 +18,8 @@ with warnings.catch_warnings():  # fastai 2.8 imports code that torch 2.9+ calls
 # %% auto #0
 __all__ = ['NOISE_MODES', 'NORMS', 'ACTS', 'UPSAMPLES', 'GENERATOR_FORMAT', 'n_params', 'norm_layer', 'act_layer', 'down_conv',
            'up_layer', 'NearestUpConv', 'broadcast_z', 'DenseNoiseMap', 'FiLM', 'DecoderLevel', 'UNetGenerator',
-           'generator_config', 'read_safetensors', 'export_generator', 'load_generator', 'seed_generator']
+           'generator_config', 'read_safetensors', 'export_generator', 'load_generator', 'seed_generator',
+           'batchnorm_affine', 'FoldedConv', 'FewChannelConv', 'InferenceUNet']
 
 # %% ../nbs/02_unet.ipynb #5e29a922
 NOISE_MODES = ('dense_map', 'all_scales', 'decoder', 'modulation', 'none')
@@ -366,3 +367,159 @@ def seed_generator(size:int=128,        # image height and width (the dense nois
                          bottleneck=128, dec_widths=[128, 64, 32, 16], head=False, size=size, seed=seed)
 
 UNetGenerator.seed = staticmethod(seed_generator)
+
+# %% ../nbs/02_unet.ipynb #38501d67
+def batchnorm_affine(norm:nn.Module, # a normalisation layer
+                    )->tuple[Tensor, Tensor]|None: # per-channel `(scale, shift)`, or None
+    "The per-channel scale and shift an eval-mode `BatchNorm2d` applies (None for any other layer: it cannot be folded)"
+    if not isinstance(norm, nn.BatchNorm2d) or norm.running_mean is None: return None
+    scale = torch.rsqrt(norm.running_var + norm.eps)
+    if norm.weight is not None: scale = scale*norm.weight
+    shift = -norm.running_mean*scale
+    if norm.bias is not None: shift = shift + norm.bias
+    return scale.detach(), shift.detach()
+
+class FoldedConv(nn.Module):
+    "A frozen convolution (plain or transposed) with a following BatchNorm's scale and shift folded into its weights"
+    def __init__(self, weight:Tensor, # the kernel: `(out, in, k, k)`, or `(in, out, k, k)` when `transposed`
+                 bias:Tensor|None, # per output channel, or None
+                 affine:tuple|None=None, # a BatchNorm's `(scale, shift)` to fold in (`batchnorm_affine`), or None
+                 transposed:bool=False, # a transposed convolution
+                 stride:int=1, # its stride
+                 padding:int=0, # the convolution's own (zero) padding, or for a transposed one what it crops
+                 output_padding:int=0, # a transposed convolution's extra rows and columns
+                 pad:tuple=(), # padding `(left, right, top, bottom)` applied first, with `pad_mode`
+                 pad_mode:str='constant', # `F.pad`'s mode for `pad`: 'constant', 'reflect', 'replicate' or 'circular'
+                ):
+        super().__init__()
+        weight, n_out = weight.detach().clone(), weight.shape[1 if transposed else 0]
+        bias = torch.zeros(n_out, dtype=weight.dtype, device=weight.device) if bias is None else bias.detach().clone()
+        if affine is not None:
+            scale, shift = affine
+            weight *= scale[None, :, None, None] if transposed else scale[:, None, None, None]
+            bias = bias*scale + shift
+        self.register_buffer('weight', weight); self.register_buffer('bias', bias)
+        self.transposed, self.stride, self.padding, self.output_padding = transposed, stride, padding, output_padding
+        self.pad, self.pad_mode = tuple(pad), pad_mode
+
+    @classmethod
+    def of_conv(cls, conv:nn.Conv2d, # a convolution with square stride and padding
+                affine:tuple|None=None, # a BatchNorm's `(scale, shift)` to fold in, or None
+                in_channels:int|None=None, # keep only the kernel's first `in_channels` inputs (None: all)
+                bias:bool=True, # keep its bias
+               )->FoldedConv:
+        "The frozen form of `conv`, padding mode included"
+        w = conv.weight if in_channels is None else conv.weight[:, :in_channels]
+        b = conv.bias if bias else None
+        if conv.padding_mode == 'zeros': return cls(w, b, affine, stride=conv.stride[0], padding=conv.padding[0])
+        return cls(w, b, affine, stride=conv.stride[0], pad=conv._reversed_padding_repeated_twice, pad_mode=conv.padding_mode)
+
+    def forward(self, x:Tensor)->Tensor:
+        if self.pad: x = F.pad(x, self.pad, mode=self.pad_mode)
+        if self.transposed: return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding, self.output_padding)
+        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding)
+
+class FewChannelConv(nn.Module):
+    "A stride-1 k x k convolution to a few channels, as a 1x1 convolution to k*k times as many and a sum of k*k shifted slices"
+    def __init__(self, conv:FoldedConv, # a stride-1 `FoldedConv` that keeps the size (padding (k - 1)/2)
+                ):
+        super().__init__()
+        w = conv.weight
+        self.n_out, self.k = w.shape[0], w.shape[-1]
+        self.register_buffer('weight', w.permute(0, 2, 3, 1).reshape(-1, w.shape[1], 1, 1).contiguous())  # (out*k*k, in, 1, 1)
+        self.register_buffer('bias', conv.bias)
+        p = conv.padding
+        self.pad, self.pad_mode = (conv.pad, conv.pad_mode) if conv.pad else ((p, p, p, p), 'constant')
+
+    def forward(self, x:Tensor)->Tensor:
+        (H, W), k = x.shape[-2:], self.k
+        u = F.pad(F.conv2d(x, self.weight).contiguous(), self.pad, mode=self.pad_mode).unflatten(1, (self.n_out, k, k))
+        out = u[:, :, 0, 0, :H, :W] + self.bias[:, None, None]
+        for dy in range(k):
+            for dx in range(k):
+                if dy or dx: out += u[:, :, dy, dx, dy:dy + H, dx:dx + W]
+        return out
+
+def _folded_up(up:nn.Module, # a decoder's upsampling layer (see `up_layer`)
+               affine:tuple|None=None, # a BatchNorm's `(scale, shift)` to fold in
+              )->FoldedConv|None:
+    "The frozen form of an upsampling layer, or None for one that is not a single (transposed) convolution"
+    if isinstance(up, NearestUpConv):
+        conv = up[1]
+        if conv.padding_mode == 'zeros': return FoldedConv(up.transposed_weight(), conv.bias, affine, True, 2, 1)
+        return FoldedConv(up.transposed_weight(), conv.bias, affine, True, 2, 3, pad=(1, 1, 1, 1), pad_mode=_SMALL_PAD[conv.padding_mode])
+    if isinstance(up, nn.ConvTranspose2d) and up.groups == 1 and up.dilation == (1, 1):
+        return FoldedConv(up.weight, up.bias, affine, True, up.stride[0], up.padding[0], up.output_padding[0])
+    return None
+
+# %% ../nbs/02_unet.ipynb #22e5d9d4
+def _act(act:nn.Module, x:Tensor)->Tensor:
+    "An activation, in place when it is a leaky ReLU"
+    return F.leaky_relu_(x, act.negative_slope) if isinstance(act, nn.LeakyReLU) else act(x)
+
+class InferenceUNet(nn.Module):
+    "A frozen snapshot of a `UNetGenerator` that gives its eval-mode AB with less work, for colouring"
+    def __init__(self, g:UNetGenerator, # a trained generator (its eval-mode function is what is kept)
+                ):
+        super().__init__()
+        self.latent, self.noise, self.depth, self.head = g.latent, g.noise, g.depth, g.head
+        self.noise_map = copy.deepcopy(g.noise_map)
+        self.enc, self.enc_norm, self.enc_act = nn.ModuleList(), nn.ModuleList(), nn.ModuleList()
+        for i, (conv, norm, act) in enumerate(g.encoder):
+            affine = batchnorm_affine(norm)
+            ni = conv.in_channels - (g.latent if g.noise == 'all_scales' else 0)
+            as_bias = g.noise == 'all_scales' and conv.padding_mode != 'zeros'  # padding keeps a constant map constant
+            self.enc.append(FoldedConv.of_conv(conv, affine, ni if as_bias else None))
+            wz = None
+            if as_bias:  # what the noise channels add at every pixel: z @ wz, wz `(latent, out)`
+                wz = conv.weight[:, ni:].detach().sum((2, 3))
+                wz = (wz if affine is None else wz*affine[0][:, None]).T.contiguous()
+            self.register_buffer(f'enc_z{i}', wz)
+            self.enc_norm.append(nn.Identity() if affine is not None else copy.deepcopy(norm))
+            self.enc_act.append(copy.deepcopy(act))
+        self.bottleneck = copy.deepcopy(g.bottleneck)
+        self.dec, self.dec_norm, self.dec_film, self.dec_act = (nn.ModuleList() for _ in range(4))
+        for level in g.decoder:
+            affine = batchnorm_affine(level.norm)
+            folded = _folded_up(level.up, affine)
+            self.dec.append(folded if folded is not None else copy.deepcopy(level.up))
+            self.dec_norm.append(nn.Identity() if folded is not None and affine is not None else copy.deepcopy(level.norm))
+            self.dec_film.append(nn.Identity() if level.film is None else copy.deepcopy(level.film))
+            self.dec_act.append(copy.deepcopy(level.act))
+        if g.head:  # to_ab reads [features, x]: a convolution of each, the second shared by all noises of one picture
+            nh = g.to_ab.in_channels - (2 if g.noise == 'dense_map' else 1)
+            self.to_ab_h = FewChannelConv(FoldedConv.of_conv(g.to_ab, None, nh))
+            x_part = copy.deepcopy(g.to_ab)
+            x_part.weight = nn.Parameter(g.to_ab.weight[:, nh:].detach().clone(), requires_grad=False)
+            self.to_ab_x = FoldedConv.of_conv(x_part, bias=False)
+        else:
+            folded = _folded_up(g.to_ab)
+            self.to_ab = folded if folded is not None else copy.deepcopy(g.to_ab)
+        self.requires_grad_(False).eval()
+
+    def forward(self, l:Tensor, # normalised lightness `(B, 1, H, W)`, or one picture `(1, 1, H, W)` for every noise
+                z:Tensor, # noise `(B, latent)`
+               )->Tensor: # normalised AB `(B, 2, H, W)`
+        "The AB of `l` coloured with each noise of `z`; what depends on a single `l` alone is computed once"
+        B = len(z)
+        if len(l) not in (1, B): raise ValueError(f"expected L for 1 or {B} pictures (one per noise), got {len(l)}")
+        full = lambda t: t.expand(B, *t.shape[1:]) if len(t) != B else t
+        x = l if self.noise_map is None else torch.cat([full(l), self.noise_map(z)], 1)
+        h, skips = x, []
+        for i, conv in enumerate(self.enc):
+            wz = getattr(self, f'enc_z{i}')
+            if wz is not None: h = conv(h) + (z @ wz).to(h.dtype)[:, :, None, None]
+            elif self.noise == 'all_scales': h = conv(torch.cat([full(h), broadcast_z(z, h)], 1))
+            else: h = conv(h)
+            h = _act(self.enc_act[i], self.enc_norm[i](h))
+            skips.append(h)
+        h = self.bottleneck(h)
+        for i, up in enumerate(self.dec):
+            if self.noise == 'decoder': h = torch.cat([full(h), broadcast_z(z, h)], 1)
+            h = self.dec_norm[i](up(h))
+            if self.noise == 'modulation': h = self.dec_film[i](h, z)
+            h = _act(self.dec_act[i], h)
+            if i < self.depth - 1: h = torch.cat([full(h), full(skips[self.depth - 2 - i])], 1)
+        if self.head: ab = self.to_ab_h(full(h)) + self.to_ab_x(x)
+        else: ab = self.to_ab(torch.cat([full(h), broadcast_z(z, h)], 1) if self.noise == 'decoder' else full(h))
+        return torch.tanh(ab)

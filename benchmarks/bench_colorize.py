@@ -4,7 +4,9 @@
 
 1. 25 colourings of one 128x128 picture: one `colorizer(image, n=25)` call (one batch through the network) against
    25 calls of one noise each, and against the original Keras code's batched predict of 25 at 128 px (497 ms on this
-   machine, SEED_BASELINE.md; a constant, as that code is not part of the project).
+   machine, SEED_BASELINE.md; a constant, as that code is not part of the project). Its two parts each against the
+   way they were computed before: the network (`InferenceUNet`) against the generator as trained (eval mode,
+   channels-last, the picture's L repeated for each noise), and the join against `fit_gamut` then `lab_to_rgb`.
 2. A 1024x1024 picture end to end, PNG bytes in to PNG bytes out (decode, L, network, join at full size, encode),
    against the same with the join done by upsampling a full-size float AB at once (`F.interpolate`).
 3. `anime-colorize demo`: wall time and peak memory of the whole command in a fresh process.
@@ -21,7 +23,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
-from anime_colorization.colorize import Colorizer, read_picture, join_colour
+from anime_colorization.colorize import Colorizer, read_picture, join_colour, fit_gamut
 from anime_colorization.data import sample_faces
 from anime_colorization.lab import rgb_to_l, lab_to_rgb, AB_SCALE
 
@@ -34,6 +36,15 @@ def timed(f, reps):
         t = time.perf_counter(); f(); ts.append(time.perf_counter() - t)
     return statistics.median(ts)
 
+def timed_pair(f, g, reps):
+    "Medians of `f` and `g` timed alternately, so that a change in the machine's speed affects both alike"
+    f(); g()
+    ts = {f: [], g: []}
+    for _ in range(reps):
+        for h in (f, g):
+            t = time.perf_counter(); h(); ts[h].append(time.perf_counter() - t)
+    return statistics.median(ts[f]), statistics.median(ts[g])
+
 def png_bytes(image, level=3):
     buf = io.BytesIO(); image.save(buf, format='PNG', compress_level=level); return buf.getvalue()
 
@@ -44,9 +55,17 @@ def join_whole(picture, ab):
     l = rgb_to_l(torch.tensor(picture.rgb).permute(2, 0, 1))
     return lab_to_rgb(torch.cat([l, big])).mul_(255).round_().to(torch.uint8).permute(1, 2, 0).numpy()
 
+def join_plain(picture, ab):
+    "The control of the join's arithmetic: `fit_gamut` on every pixel of every colouring, then `lab_to_rgb`"
+    H, W = picture.shape
+    big = F.interpolate(ab.float()*AB_SCALE, size=(H, W), mode='bilinear', align_corners=False)  # (n, 2, H, W)
+    l = rgb_to_l(torch.tensor(picture.rgb).permute(2, 0, 1))[None].expand(len(ab), -1, -1, -1)
+    fitted = fit_gamut(l.reshape(-1), big.permute(1, 0, 2, 3).reshape(2, -1)).view(2, len(ab), H, W).permute(1, 0, 2, 3)
+    return lab_to_rgb(torch.cat([l, fitted], 1)).mul_(255).round_().to(torch.uint8).permute(0, 2, 3, 1).numpy()
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--reps', type=int, default=7)
+    p.add_argument('--reps', type=int, default=15)
     p.add_argument('--folder', type=int, default=1000, help='pictures in the folder of part 4 (0 skips it)')
     p.add_argument('--large', type=int, default=8000, help='side of the very large picture of part 5 (0 skips it)')
     p.add_argument('--out', help='also write the report here')
@@ -60,10 +79,19 @@ def main():
     z = col.noises(25)
     one_call = timed(lambda: col(prepared, z=z), args.reps)
     separate = timed(lambda: [col(prepared, z=z[i]) for i in range(25)], args.reps)
-    net_only = timed(lambda: col.predict_ab(prepared, z), args.reps)
-    say(f"25 colourings of a 128x128 picture: one call {one_call*1e3:.0f} ms (network alone {net_only*1e3:.0f} ms); "
-        f"25 calls {separate*1e3:.0f} ms ({separate/one_call:.1f}x slower); original Keras {KERAS_25_AT_128_MS} ms "
-        f"-> {KERAS_25_AT_128_MS/1e3/one_call:.1f}x faster than the original (target: 10x)")
+    g, l25 = col.generator.to(memory_format=torch.channels_last), prepared.l.expand(25, -1, -1, -1).contiguous(memory_format=torch.channels_last)
+    def generator_as_trained():
+        with torch.inference_mode(): return g(l25, z)
+    net_only, net_before = timed_pair(lambda: col.predict_ab(prepared, z), generator_as_trained, args.reps)
+    ab = col.predict_ab(prepared, z)
+    assert np.abs(join_colour(prepared.picture, ab).astype(int) - join_plain(prepared.picture, ab)).max() <= 1
+    join_now, join_before = timed_pair(lambda: join_colour(prepared.picture, ab), lambda: join_plain(prepared.picture, ab), args.reps)
+    say(f"25 colourings of a 128x128 picture: one call {one_call*1e3:.0f} ms; 25 calls {separate*1e3:.0f} ms "
+        f"({separate/one_call:.1f}x slower); original Keras {KERAS_25_AT_128_MS} ms -> {KERAS_25_AT_128_MS/1e3/one_call:.1f}x "
+        f"faster than the original (target: 10x)")
+    say(f"  its parts: the network {net_only*1e3:.1f} ms (the generator as trained: {net_before*1e3:.1f} ms, "
+        f"{net_before/net_only:.2f}x); the join at 128x128 {join_now*1e3:.1f} ms (fit_gamut then lab_to_rgb: "
+        f"{join_before*1e3:.1f} ms, {join_before/join_now:.2f}x)")
     big = Image.open(face).resize((1024, 1024), Image.LANCZOS)
     data = png_bytes(big)
     end_to_end = timed(lambda: png_bytes(col.typical(Image.open(io.BytesIO(data)))), args.reps)
