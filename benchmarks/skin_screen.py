@@ -11,7 +11,12 @@ here earns a run of the real comparison (`compare_recipes.py`), one that does no
 Variants: the default recipe; the recipe before the tint-free switches (`seek='all'`, `tint=0`); noise in the
 decoder only, or as FiLM modulation; a critic with one more stride-2 layer (more context); and a prototype penalty
 (`KeepLoss`, here only) that pulls the picture's own colouring towards the z = 0 colouring wherever the z = 0
-colouring is already within `tol` AB units of the truth (where the colour is predictable from L).
+colouring is already within `tol` AB units of the truth (where the colour is predictable from L); and plain L1 on
+the picture's own noise's colouring beside the best of K (`OwnLoss`, here only): where the truth is certain (skin) an
+L1 term pulls every noise back hard, where it is spread over several colours (hair) its pull near the median is weak,
+so mode seeking should find it cheapest to vary the colour there; and mode seeking that rewards only the share of
+each picture's pixels that changed most (`SparseSeekLoss`, here only), so that a change confined to the hair earns
+the whole reward and the critic and L1 terms are free to pull everything else back.
 """
 import sys, json, time
 from pathlib import Path
@@ -36,7 +41,12 @@ VARIANTS = {
     'keep100': dict(keep=(100., 6.)),
     'keep30': dict(keep=(30., 6.)),
     'keep100_tol3': dict(keep=(100., 3.)),
-}  # keep=(weight, tol): KeepLoss's penalty weight and tolerance in AB units
+    'own10': dict(own=10.),
+    'own30': dict(own=30.),
+    'own100': dict(own=100.),
+    'sparse30': dict(sparse=0.3),
+    'sparse15': dict(sparse=0.15),
+}  # keep=(weight, tol): KeepLoss's penalty weight and tolerance in AB units; own: OwnLoss's weight; sparse: SparseSeekLoss's share
 
 class KeepLoss(GANLoss):
     "Prototype: pull the picture's own colouring to the z = 0 colouring where the z = 0 colouring is already right"
@@ -52,10 +62,35 @@ class KeepLoss(GANLoss):
         self.components['g_keep'] = keep.detach()
         return loss + self.keep_w*keep
 
+class OwnLoss(GANLoss):
+    "Prototype: plain L1 on the picture's own noise's colouring as well (every noise, not only the closest of K)"
+    def generator_loss(self, fake, real):
+        loss = super().generator_loss(fake, real)
+        if self.pretrain: return loss
+        own = (fake[:, 1:] - real[:, 1:]).abs().mean()
+        self.components['g_own'] = own.detach()
+        return loss + self.own_w*own
+
+class SparseSeekLoss(GANLoss):
+    "Prototype: mode seeking rewards only each picture's `share` of pixels that changed most (tint-free), not the mean over all"
+    def generator_loss(self, fake, real):
+        loss = super().generator_loss(fake, real)  # built with mode_seeking=0: the tint penalty and the rest as usual
+        if self.pretrain: return loss
+        g = self.model.generator
+        own_z = g.last_z
+        z_ms = g.sample_z(len(fake), fake.device)
+        d = fake[:, 1:] - g(fake[:, :1], z_ms)[:, 1:]
+        g.last_z = own_z
+        per_pixel = (d - d.mean((2, 3), keepdim=True)).abs().sum(1).flatten(1)  # (n, H*W)
+        top = per_pixel.topk(max(1, int(self.share*per_pixel.shape[1])), dim=1).values.mean()
+        ms = top / (own_z - z_ms).abs().mean().clamp_min(1e-8)
+        self.components['g_ms'] = ms.detach()
+        return loss + self.ms_w/(ms + 1e-5)
+
 def run(name:str, seed:int)->dict:
     "One toy run of variant `name` with training seed `seed`, measured"
     v = dict(VARIANTS[name])
-    gen, crit, keep = v.pop('gen', {}), v.pop('crit', {}), v.pop('keep', None)
+    gen, crit, keep, own, sparse = v.pop('gen', {}), v.pop('crit', {}), v.pop('keep', None), v.pop('own', None), v.pop('sparse', None)
     set_seed(seed)
     dls = colorization_dls(SyntheticFaces(640, size=SIZE, seed=0), size=SIZE, bs=32)
     t0 = time.time()
@@ -65,6 +100,14 @@ def run(name:str, seed:int)->dict:
         o = learn.loss_func
         learn.loss_func = KeepLoss(o.model, o.adversarial, o.adv_weight, o.l1, o.mode_seeking, o.gp, o.hindsight, o.anchor, o.seek, o.tint)
         learn.loss_func.keep_w, learn.loss_func.keep_tol = keep
+    if own:
+        o = learn.loss_func
+        learn.loss_func = OwnLoss(o.model, o.adversarial, o.adv_weight, o.l1, o.mode_seeking, o.gp, o.hindsight, o.anchor, o.seek, o.tint)
+        learn.loss_func.own_w = own
+    if sparse:
+        o = learn.loss_func
+        learn.loss_func = SparseSeekLoss(o.model, o.adversarial, o.adv_weight, o.l1, 0., o.gp, o.hindsight, o.anchor, o.seek, o.tint)
+        learn.loss_func.ms_w, learn.loss_func.share = o.mode_seeking, sparse
     with learn.no_bar(), learn.no_logging():
         pretrain_generator(learn, 5, lr=1e-3)
         learn.fit(8)
