@@ -8,7 +8,7 @@ here earns a run of the real comparison (`compare_recipes.py`), one that does no
     python benchmarks/skin_screen.py VARIANT SEED >> rows.jsonl     # one toy run, one JSON line
     python benchmarks/skin_screen.py --all --out benchmarks/results/skin_screen/rows.jsonl
 
-Variants: the default recipe; the recipe before the tint-free switches (`seek='all'`, `tint=0`); noise in the
+Variants: the default recipe; the adversarial term weighted 10 instead of 1 (against L1 and anchor weights of 100); the recipe before the tint-free switches (`seek='all'`, `tint=0`); noise in the
 decoder only, or as FiLM modulation; a critic with one more stride-2 layer (more context); and a prototype penalty
 (`KeepLoss`, here only) that pulls the picture's own colouring towards the z = 0 colouring wherever the z = 0
 colouring is already within `tol` AB units of the truth (where the colour is predictable from L); and plain L1 on
@@ -16,7 +16,10 @@ the picture's own noise's colouring beside the best of K (`OwnLoss`, here only):
 L1 term pulls every noise back hard, where it is spread over several colours (hair) its pull near the median is weak,
 so mode seeking should find it cheapest to vary the colour there; and mode seeking that rewards only the share of
 each picture's pixels that changed most (`SparseSeekLoss`, here only), so that a change confined to the hair earns
-the whole reward and the critic and L1 terms are free to pull everything else back.
+the whole reward and the critic and L1 terms are free to pull everything else back. Each run also probes its critic
+(`critic_probe`): its mean score of held-out real faces, of the same faces with another hair colour (real too), with
+their skin's AB turned by 180 degrees (not real), and of the generator's colourings; a critic that scores turned skin
+like real faces cannot teach the generator to keep the skin.
 """
 import sys, json, time
 from pathlib import Path
@@ -26,7 +29,8 @@ from anime_colorization.data import SyntheticFaces
 from anime_colorization.lab import colorization_dls
 from anime_colorization.unet import UNetGenerator
 from anime_colorization.gan import GANLoss, kept_buffers, pretrain_generator, patch_critic
-from anime_colorization.lab import AB_SCALE
+from anime_colorization.lab import AB_SCALE, rgb_to_lab, normalize_lab
+from anime_colorization.gan import patch_mean
 from anime_colorization.dcgan import dcgan_learner
 from anime_colorization.evaluation import colourings, hair_modes, mode_coverage, tint_split, region_change
 
@@ -46,6 +50,7 @@ VARIANTS = {
     'own100': dict(own=100.),
     'sparse30': dict(sparse=0.3),
     'sparse15': dict(sparse=0.15),
+    'adv10': dict(adv_weight=10.),
 }  # keep=(weight, tol): KeepLoss's penalty weight and tolerance in AB units; own: OwnLoss's weight; sparse: SparseSeekLoss's share
 
 class KeepLoss(GANLoss):
@@ -87,6 +92,21 @@ class SparseSeekLoss(GANLoss):
         self.components['g_ms'] = ms.detach()
         return loss + self.ms_w/(ms + 1e-5)
 
+@torch.no_grad()
+def critic_probe(learn, faces:SyntheticFaces=HELD, n:int=64)->dict:
+    "Mean critic score of held-out real faces, of the same faces with another hair colour (real too), with the skin's AB turned by 180 degrees (not real), and of the generator's colourings"
+    critic, g = learn.model.critic.eval(), learn.model.generator.eval()
+    lab = rgb_to_lab(torch.from_numpy(faces.images(0, n)).permute(0, 3, 1, 2))
+    labels = faces.labels(0, n)
+    swapped = np.stack([faces.render(i, hair=(labels[i, 0] + 1) % faces.k).image for i in range(n)])
+    skin = torch.from_numpy(faces.masks('skin', 0, n))[:, None]
+    turned = torch.cat([lab[:, :1], torch.where(skin, -lab[:, 1:], lab[:, 1:])], 1)
+    score = lambda x: float(patch_mean(critic(x)).mean())
+    real = normalize_lab(lab)
+    return dict(critic_real=score(real), critic_hair_swapped=score(normalize_lab(rgb_to_lab(torch.from_numpy(swapped).permute(0, 3, 1, 2)))),
+                critic_skin_turned=score(normalize_lab(turned)), critic_fake=score(g(real[:, :1])),
+                skin_ab_turned=float((2*lab[:, 1:]*skin).norm(dim=1).sum()/skin.sum()))
+
 def run(name:str, seed:int)->dict:
     "One toy run of variant `name` with training seed `seed`, measured"
     v = dict(VARIANTS[name])
@@ -119,6 +139,7 @@ def run(name:str, seed:int)->dict:
                **{f'change_{k}': float(np.nanmean(c)) for k, c in change.items()})
     ts = tint_split(lab)
     row.update(tint_share=float(np.nanmean(ts['tint_share'])), tint_free=float(np.mean(ts['tint_free'])))
+    row.update(critic_probe(learn))
     return row
 
 if __name__ == '__main__':
