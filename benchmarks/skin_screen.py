@@ -8,7 +8,8 @@ here earns a run of the real comparison (`compare_recipes.py`), one that does no
     python benchmarks/skin_screen.py VARIANT SEED >> rows.jsonl     # one toy run, one JSON line
     python benchmarks/skin_screen.py --all --out benchmarks/results/skin_screen/rows.jsonl
 
-Variants: the default recipe; the adversarial term weighted 10 instead of 1 (against L1 and anchor weights of 100); the recipe before the tint-free switches (`seek='all'`, `tint=0`); noise in the
+Variants: the default recipe; the adversarial term weighted 10 instead of 1 (against L1 and anchor weights of 100); a
+critic twice as wide, or three critic steps per generator step; the recipe before the tint-free switches (`seek='all'`, `tint=0`); noise in the
 decoder only, or as FiLM modulation; a critic with one more stride-2 layer (more context); and a prototype penalty
 (`KeepLoss`, here only) that pulls the picture's own colouring towards the z = 0 colouring wherever the z = 0
 colouring is already within `tol` AB units of the truth (where the colour is predictable from L); and plain L1 on
@@ -51,6 +52,8 @@ VARIANTS = {
     'sparse30': dict(sparse=0.3),
     'sparse15': dict(sparse=0.15),
     'adv10': dict(adv_weight=10.),
+    'critic_wide': dict(crit=dict(width=64)),
+    'critic_3steps': dict(n_crit=3),
 }  # keep=(weight, tol): KeepLoss's penalty weight and tolerance in AB units; own: OwnLoss's weight; sparse: SparseSeekLoss's share
 
 class KeepLoss(GANLoss):
@@ -111,11 +114,13 @@ def run(name:str, seed:int)->dict:
     "One toy run of variant `name` with training seed `seed`, measured"
     v = dict(VARIANTS[name])
     gen, crit, keep, own, sparse = v.pop('gen', {}), v.pop('crit', {}), v.pop('keep', None), v.pop('own', None), v.pop('sparse', None)
+    n_crit = v.pop('n_crit', None)
     set_seed(seed)
     dls = colorization_dls(SyntheticFaces(640, size=SIZE, seed=0), size=SIZE, bs=32)
     t0 = time.time()
     learn = dcgan_learner(dls, generator=UNetGenerator(depth=3, width=16, **gen),
-                          critic=patch_critic(width=32, **{'n_layers': 2, 'spectral': True, **crit}), **v)
+                          critic=patch_critic(**{'width': 32, 'n_layers': 2, 'spectral': True, **crit}), **v)
+    if n_crit: learn.gan_switcher.n_crit = n_crit
     if keep:
         o = learn.loss_func
         learn.loss_func = KeepLoss(o.model, o.adversarial, o.adv_weight, o.l1, o.mode_seeking, o.gp, o.hindsight, o.anchor, o.seek, o.tint)
