@@ -19,7 +19,8 @@ so mode seeking should find it cheapest to vary the colour there; and mode seeki
 each picture's pixels that changed most (`SparseSeekLoss`, here only), so that a change confined to the hair earns
 the whole reward and the critic and L1 terms are free to pull everything else back. Each run also probes its critic
 (`critic_probe`): its mean score of held-out real faces, of the same faces with another hair colour (real too), with
-their skin's AB turned by 180 degrees (not real), and of the generator's colourings; a critic that scores turned skin
+their skin's AB turned by 180 degrees or moved 6 AB units across its hue (about the generator's skin change between
+noises; neither is real), and of the generator's colourings; a critic that scores turned skin
 like real faces cannot teach the generator to keep the skin.
 """
 import sys, json, time
@@ -97,17 +98,20 @@ class SparseSeekLoss(GANLoss):
 
 @torch.no_grad()
 def critic_probe(learn, faces:SyntheticFaces=HELD, n:int=64)->dict:
-    "Mean critic score of held-out real faces, of the same faces with another hair colour (real too), with the skin's AB turned by 180 degrees (not real), and of the generator's colourings"
+    "Mean critic score of held-out real faces, of the same faces with another hair colour (real too), with the skin's AB turned by 180 degrees or moved 6 units across its hue (not real), and of the generator's colourings"
     critic, g = learn.model.critic.eval(), learn.model.generator.eval()
     lab = rgb_to_lab(torch.from_numpy(faces.images(0, n)).permute(0, 3, 1, 2))
     labels = faces.labels(0, n)
     swapped = np.stack([faces.render(i, hair=(labels[i, 0] + 1) % faces.k).image for i in range(n)])
     skin = torch.from_numpy(faces.masks('skin', 0, n))[:, None]
     turned = torch.cat([lab[:, :1], torch.where(skin, -lab[:, 1:], lab[:, 1:])], 1)
+    skin_ab = (lab[:, 1:]*skin).sum((0, 2, 3))/skin.sum()  # the skin's mean AB: shift it by 6 units across its hue
+    across = torch.stack([-skin_ab[1], skin_ab[0]])/skin_ab.norm()
+    nudged = torch.cat([lab[:, :1], lab[:, 1:] + 6*across[None, :, None, None]*skin], 1)
     score = lambda x: float(patch_mean(critic(x)).mean())
     real = normalize_lab(lab)
     return dict(critic_real=score(real), critic_hair_swapped=score(normalize_lab(rgb_to_lab(torch.from_numpy(swapped).permute(0, 3, 1, 2)))),
-                critic_skin_turned=score(normalize_lab(turned)), critic_fake=score(g(real[:, :1])),
+                critic_skin_turned=score(normalize_lab(turned)), critic_skin_nudged=score(normalize_lab(nudged)), critic_fake=score(g(real[:, :1])),
                 skin_ab_turned=float((2*lab[:, 1:]*skin).norm(dim=1).sum()/skin.sum()))
 
 def run(name:str, seed:int)->dict:
