@@ -7,15 +7,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import matplotlib, warnings
+import matplotlib
 from fastcore.script import call_parse, parse_cli, CliError
 from PIL import Image
 
 # %% auto #0
 __all__ = ['PNG_MAKER', 'SYNTHETIC_SEEDS', 'TEMP_FILES', 'RUN_FILES', 'LOSS_SETTINGS', 'EVAL_FILES', 'COMMANDS', 'check_writable',
-           'save_figure', 'data_source', 'one_line', 'data', 'EpochLog', 'EpochLines', 'StopOnNaN', 'NoGANPhase',
-           'QuietRank', 'command_line', 'train', 'evaluate', 'colouriser', 'picture_inputs', 'save_png', 'colorize',
-           'demo_page', 'demo', 'explore', 'main']
+           'save_figure', 'data_source', 'one_line', 'data', 'command_line', 'train', 'evaluate', 'colouriser',
+           'picture_inputs', 'save_png', 'colorize', 'demo_page', 'demo', 'explore', 'main']
 
 # %% ../nbs/09_cli.ipynb #cc15a126
 import contextvars, csv, inspect, json, math, os, platform, re, time
@@ -27,21 +26,12 @@ from torch import nn
 from . import __version__
 from .data import DataError, SyntheticFaces, find_images, sample_faces, IMAGE_EXTENSIONS
 from .colorize import Colorizer, colour_many, variant_grid, pretrained_names, pretrained_path, pretrained_card, DEFAULT_WEIGHTS
-from .lab import colorization_dls
 from .unet import UNetGenerator, NOISE_MODES, UPSAMPLES, export_generator, load_generator
-from .gan import (GANCheckpoint, load_checkpoint, plot_gan_losses,
-                                    show_colorings, DataParallelGAN)
 import hashlib
 from fastprogress.fastprogress import progress_bar
 import torch.distributed as dist
-from .evaluation import evaluate as evaluate_colouriser, ConstantAB, plot_chroma
-from .dcgan import dcgan_learner
-from .wgan_gp import wgan_gp_learner
-with warnings.catch_warnings():
-    warnings.simplefilter('ignore', FutureWarning)
-    from fastai.callback.core import Callback, CancelFitException
-    from fastai.callback.progress import ProgressCallback
-    from fastai.torch_core import set_seed
+# The training code (fastai, the GAN, the evaluation) is imported inside `data`, `train` and `evaluate`: importing it
+# takes seconds, and `colorize`, `demo` and `explore` never need it.
 
 # %% ../nbs/09_cli.ipynb #f55ab1e5
 PNG_MAKER = 'anime_colorization'
@@ -110,6 +100,7 @@ def data(source:str=None, # a folder tree, a flat folder, a .zip, 'samples' (the
          cache_dir:str=None, # where decoded pictures are cached (default: ~/.cache/anime_colorization)
         ):
     "Inspect a dataset: validate every image, print a report and write a preview PNG of a training batch"
+    from anime_colorization.datablock import colorization_dls
     matplotlib.use('Agg')
     out = Path(out).expanduser()
     if size < 16: raise CliError(f"--size {size}: too small (at least 16)")
@@ -137,66 +128,7 @@ TEMP_FILES = ('history.tmp', '.checkpoint.safetensors.*.tmp')  # what a run kill
 RUN_FILES = ('run.json', 'checkpoint.safetensors', 'history.csv', 'generator.safetensors', 'generator.json',
              'losses.png', 'valid_colorings.png')
 
-class EpochLog(Callback):
-    "Append each finished epoch's recorded values to a CSV file, keeping rows of earlier runs up to `start_epoch`"
-    order = 61  # after the Recorder has logged the epoch
-    def __init__(self, fname:Path, # the CSV file
-                 start_epoch:int=0, # epochs already done (rows from later epochs are dropped: they were not checkpointed)
-                ): self.fname, self.start_epoch = Path(fname), start_epoch
-    def before_fit(self):
-        rows = []
-        if self.fname.exists():
-            with open(self.fname, newline='') as f: rows = [r for r in csv.reader(f)][1:]
-        self.rows = [r for r in rows if r and int(r[0]) < self.start_epoch]
-        self.names = list(self.recorder.metric_names)
-    def after_epoch(self):
-        if self.epoch < self.start_epoch: return  # skipped on resume
-        self.rows.append([str(v) for v in self.recorder.log])
-        tmp = self.fname.with_suffix('.tmp')
-        with open(tmp, 'w', newline='') as f: csv.writer(f).writerows([self.names] + self.rows)
-        os.replace(tmp, self.fname)
-
-class EpochLines(Callback):
-    "One line per finished epoch on stdout, for logs that are not terminals (instead of fastprogress's bars)"
-    order = 49  # before the Recorder logs the epoch
-    def __init__(self, start_epoch:int=0, # epochs already done (skipped on resume: no line)
-                 pretrain:int=0, # L1-only epochs at the start, so marked
-                ): self.start_epoch, self.pretrain = start_epoch, pretrain
-    def before_fit(self): self.learn.logger = lambda *a, **k: None
-    def after_epoch(self):
-        if self.epoch < self.start_epoch: return
-        values = [f"{n} {v:.6g}" if isinstance(v, float) else f"{n} {v}"
-                  for n, v in zip(self.recorder.metric_names[1:], self.recorder.log[1:]) if v is not None]
-        phase = ' (L1 only)' if self.epoch < self.pretrain else ''
-        print(f"epoch {self.epoch + 1}/{self.n_epoch}{phase}: {', '.join(values)}", flush=True)
-
-class StopOnNaN(Callback):
-    "Stop training when a loss is not finite, naming the epoch and step"
-    order, message = 1, None  # `message`: why training stopped (None, also when there was nothing left to train)
-    def before_fit(self): self.message = None
-    def after_loss(self):
-        loss = float(self.loss.detach())
-        if self.training and dist.is_initialized():  # every process stops at the same step, or none does
-            bad = torch.tensor([0. if math.isfinite(loss) else 1.], device=self.loss.device)
-            dist.all_reduce(bad)
-            if bad.item() and math.isfinite(loss): loss = float('nan')
-        if self.training and not math.isfinite(loss):
-            self.message = f"the loss became {loss} at epoch {self.epoch}, step {self.iter} ({'generator' if self.model.gen_mode else 'critic'} step)"
-            raise CancelFitException()
-
-class NoGANPhase(Callback):
-    "Generator-only L1 steps for the first `epochs` epochs (DeOldify's NoGAN), then the adversarial phase"
-    order = 64  # before `GANSwitcher`
-    def __init__(self, epochs:int, # epochs of L1-only pre-training
-                ): self.epochs = epochs
-    def before_train(self): self.learn.gan_switcher.pretrain = self.learn.loss_func.pretrain = self.epoch < self.epochs
-
 # %% ../nbs/09_cli.ipynb #f60f0f1d
-class QuietRank(Callback):
-    "Silence the per-epoch table on processes other than rank 0"
-    order = 51
-    def before_fit(self): self.learn.logger = lambda *a, **k: None
-
 def _check_same_weights(net:nn.Module, rank:int, world:int):
     "Check, across all processes, that `net` holds the same weights everywhere; say so on rank 0"
     digest = hashlib.sha256(b''.join(t.detach().cpu().numpy().tobytes() for t in net.state_dict().values())).hexdigest()
@@ -277,6 +209,8 @@ def _check_train_options(size, epochs, pretrain_epochs, bs, checkpoint_every, lr
 def _learner(dls, gan:str, preset:str|None, size:int, l1=None, anchor=None, mode_seeking=None, hindsight=None, noise=None, upsample=None,
              seek=None, tint=None):
     "The recipe's learner with the command line's changes; with our recipes `--anchor` is the `--l1` weight unless given"
+    from anime_colorization.dcgan import dcgan_learner
+    from anime_colorization.wgan_gp import wgan_gp_learner
     if anchor is None and l1 is not None and preset is None: anchor = l1
     arch = {k: v for k, v in dict(noise=noise, upsample=upsample).items() if v}
     gen = UNetGenerator(**arch, size=size) if arch else None
@@ -314,6 +248,11 @@ def train(data:str=None, # training pictures: a folder, a .zip, 'samples' (bundl
           cache_dir:str=None, # where decoded pictures are cached
          ):
     "Train a colourisation GAN and write its generator, checkpoint, history and pictures to a run folder"
+    from anime_colorization.datablock import colorization_dls  # (first: it imports fastai without its deprecation warnings)
+    from anime_colorization.gan import (GANCheckpoint, load_checkpoint, plot_gan_losses, show_colorings, DataParallelGAN,
+                                        EpochLog, EpochLines, StopOnNaN, NoGANPhase, QuietRank)
+    from fastai.callback.progress import ProgressCallback
+    from fastai.torch_core import set_seed
     given = dict(locals())
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -416,6 +355,7 @@ def _colouriser(weights:str, device:str, size:int)->nn.Module:
     "The exported generator in `weights`, or the AB = 0 baseline for 'gray', checked against `size`"
     if weights is None: raise CliError("--weights is required: an exported generator .safetensors or 'gray'")
     if weights == 'gray':
+        from anime_colorization.evaluation import ConstantAB
         return ConstantAB().to(device)
     path = Path(weights).expanduser()
     if not path.exists(): raise CliError(f"{path}: no such generator file")
@@ -473,6 +413,7 @@ def evaluate(weights:str=None, # an exported generator (.safetensors, e.g. a run
     device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
     source = data_source(data, size, 'evaluate')
     _check_eval_out(out, overwrite)
+    from anime_colorization.evaluation import evaluate as evaluate_colouriser, plot_chroma
     model = _colouriser(weights, device, size)
     try:
         row, seen = evaluate_colouriser(model, source, n_variants=variants, seed=seed, max_images=max_images, size=size, device=device,

@@ -25,22 +25,23 @@ __all__ = ['CRITIC_NORMS', 'PADDINGS', 'CHECKPOINT_FORMAT', 'critic_norm', 'same
            'patch_mean', 'SeedCritic', 'patch_conv', 'PatchCritic', 'seed_critic', 'patch_critic', 'wgan_critic',
            'critic_config', 'critic_from_config', 'kept_buffers', 'plain', 'GANModel', 'gradient_penalty', 'full',
            'GANLoss', 'GANComponent', 'ab_l1', 'GANSwitcher', 'BF16Autocast', 'save_checkpoint', 'load_checkpoint',
-           'GANCheckpoint', 'ShardedDL', 'DataParallelGAN', 'gan_splitter', 'gan_learner', 'image_size',
-           'recipe_settings', 'pretrain_generator', 'plot_gan_losses', 'show_colorings']
+           'GANCheckpoint', 'ShardedDL', 'DataParallelGAN', 'EpochLog', 'EpochLines', 'StopOnNaN', 'NoGANPhase',
+           'QuietRank', 'gan_splitter', 'gan_learner', 'image_size', 'recipe_settings', 'pretrain_generator',
+           'plot_gan_losses', 'show_colorings']
 
 # %% ../nbs/03_gan.ipynb #b9d539d4
 import warnings
 with warnings.catch_warnings():
     warnings.simplefilter('ignore', FutureWarning)
     from fastai.learner import Learner, Metric, AvgMetric
-    from fastai.callback.core import Callback
+    from fastai.callback.core import Callback, CancelFitException
     from fastai.optimizer import Adam
     from fastai.torch_core import params
     from fastai.data.core import DataLoaders
     from fastai.distributed import DistributedDL
 import torch.distributed as dist
 
-from .lab import TensorLAB
+from .datablock import TensorLAB
 from .unet import read_safetensors
 
 # %% ../nbs/03_gan.ipynb #64a3b965
@@ -612,6 +613,66 @@ class DataParallelGAN(Callback):
         with torch.no_grad(): _average([p.grad for p in self.learn.model.parameters() if p.grad is not None], self.world)
     def after_step(self):
         with torch.no_grad(): _average([b.data for b in self.learn.model.buffers() if b.is_floating_point()], self.world)
+
+# %% ../nbs/03_gan.ipynb #fe08173c
+class EpochLog(Callback):
+    "Append each finished epoch's recorded values to a CSV file, keeping rows of earlier runs up to `start_epoch`"
+    order = 61  # after the Recorder has logged the epoch
+    def __init__(self, fname:Path, # the CSV file
+                 start_epoch:int=0, # epochs already done (rows from later epochs are dropped: they were not checkpointed)
+                ): self.fname, self.start_epoch = Path(fname), start_epoch
+    def before_fit(self):
+        rows = []
+        if self.fname.exists():
+            with open(self.fname, newline='') as f: rows = [r for r in csv.reader(f)][1:]
+        self.rows = [r for r in rows if r and int(r[0]) < self.start_epoch]
+        self.names = list(self.recorder.metric_names)
+    def after_epoch(self):
+        if self.epoch < self.start_epoch: return  # skipped on resume
+        self.rows.append([str(v) for v in self.recorder.log])
+        tmp = self.fname.with_suffix('.tmp')
+        with open(tmp, 'w', newline='') as f: csv.writer(f).writerows([self.names] + self.rows)
+        os.replace(tmp, self.fname)
+
+class EpochLines(Callback):
+    "One line per finished epoch on stdout, for logs that are not terminals (instead of fastprogress's bars)"
+    order = 49  # before the Recorder logs the epoch
+    def __init__(self, start_epoch:int=0, # epochs already done (skipped on resume: no line)
+                 pretrain:int=0, # L1-only epochs at the start, so marked
+                ): self.start_epoch, self.pretrain = start_epoch, pretrain
+    def before_fit(self): self.learn.logger = lambda *a, **k: None
+    def after_epoch(self):
+        if self.epoch < self.start_epoch: return
+        values = [f"{n} {v:.6g}" if isinstance(v, float) else f"{n} {v}"
+                  for n, v in zip(self.recorder.metric_names[1:], self.recorder.log[1:]) if v is not None]
+        phase = ' (L1 only)' if self.epoch < self.pretrain else ''
+        print(f"epoch {self.epoch + 1}/{self.n_epoch}{phase}: {', '.join(values)}", flush=True)
+
+class StopOnNaN(Callback):
+    "Stop training when a loss is not finite, naming the epoch and step"
+    order, message = 1, None  # `message`: why training stopped (None, also when there was nothing left to train)
+    def before_fit(self): self.message = None
+    def after_loss(self):
+        loss = float(self.loss.detach())
+        if self.training and dist.is_initialized():  # every process stops at the same step, or none does
+            bad = torch.tensor([0. if math.isfinite(loss) else 1.], device=self.loss.device)
+            dist.all_reduce(bad)
+            if bad.item() and math.isfinite(loss): loss = float('nan')
+        if self.training and not math.isfinite(loss):
+            self.message = f"the loss became {loss} at epoch {self.epoch}, step {self.iter} ({'generator' if self.model.gen_mode else 'critic'} step)"
+            raise CancelFitException()
+
+class NoGANPhase(Callback):
+    "Generator-only L1 steps for the first `epochs` epochs (DeOldify's NoGAN), then the adversarial phase"
+    order = 64  # before `GANSwitcher`
+    def __init__(self, epochs:int, # epochs of L1-only pre-training
+                ): self.epochs = epochs
+    def before_train(self): self.learn.gan_switcher.pretrain = self.learn.loss_func.pretrain = self.epoch < self.epochs
+
+class QuietRank(Callback):
+    "Silence the per-epoch table on processes other than rank 0"
+    order = 51
+    def before_fit(self): self.learn.logger = lambda *a, **k: None
 
 # %% ../nbs/03_gan.ipynb #a082fe65
 def gan_splitter(model:GANModel)->list:

@@ -11,9 +11,6 @@ from safetensors.torch import save_file, safe_open
 import torch
 from torch import nn, Tensor
 import torch.nn.functional as F
-with warnings.catch_warnings():  # fastai 2.8 imports code that torch 2.9+ calls deprecated
-    warnings.simplefilter('ignore', FutureWarning)
-    from fastai.layers import PixelShuffle_ICNR
 
 # %% auto #0
 __all__ = ['NOISE_MODES', 'NORMS', 'ACTS', 'UPSAMPLES', 'GENERATOR_FORMAT', 'n_params', 'norm_layer', 'act_layer', 'down_conv',
@@ -77,7 +74,11 @@ def up_layer(ni:int,                   # input channels
     if upsample == 'transpose':  # out = 2 in - 2 + ks - 2 pad + output_padding = 2 in
         pad = (ks - 1)//2
         return nn.ConvTranspose2d(ni, nf, ks, stride=2, padding=pad, output_padding=2 + 2*pad - ks)
-    if upsample == 'pixelshuffle': return PixelShuffle_ICNR(ni, nf, scale=2, blur=True, norm_type=None, act_cls=None)
+    if upsample == 'pixelshuffle':
+        with warnings.catch_warnings():  # imported here: fastai takes seconds to import, and colouring never needs it
+            warnings.simplefilter('ignore', FutureWarning)  # (fastai 2.8 imports code that torch 2.9+ calls deprecated)
+            from fastai.layers import PixelShuffle_ICNR
+        return PixelShuffle_ICNR(ni, nf, scale=2, blur=True, norm_type=None, act_cls=None)
     return NearestUpConv(ni, nf, padding_mode)
 
 # %% ../nbs/02_unet.ipynb #b0282e03

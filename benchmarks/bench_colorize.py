@@ -7,9 +7,11 @@
    machine, SEED_BASELINE.md; a constant, as that code is not part of the project). Its two parts each against the
    way they were computed before: the network (`InferenceUNet`) against the generator as trained (eval mode,
    channels-last, the picture's L repeated for each noise), and the join against `fit_gamut` then `lab_to_rgb`.
+   With the fast copy `faces64_fast` (if shipped): the same call, timed alternately against `faces64`'s.
 2. A 1024x1024 picture end to end, PNG bytes in to PNG bytes out (decode, L, network, join at full size, encode),
    against the same with the join done by upsampling a full-size float AB at once (`F.interpolate`).
-3. `anime-colorize demo`: wall time and peak memory of the whole command in a fresh process.
+3. Start-up of `anime-colorize --help` in a fresh process, against the same with the training code imported first.
+   `anime-colorize demo`: wall time and peak memory of the whole command in a fresh process.
 4. `anime-colorize colorize` over a folder of N pictures (128x128 sample faces, 1 variant each): pictures per second of
    the command, against the same pictures coloured one call each in one process (no batching).
 5. Memory of a very large picture (--large, default 8000x8000): peak RSS of a fresh process colouring it (z = 0) with
@@ -23,7 +25,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
-from anime_colorization.colorize import Colorizer, read_picture, join_colour, fit_gamut
+from anime_colorization.colorize import Colorizer, read_picture, join_colour, fit_gamut, pretrained_names
 from anime_colorization.data import sample_faces
 from anime_colorization.lab import rgb_to_l, lab_to_rgb, AB_SCALE
 
@@ -92,6 +94,14 @@ def main():
     say(f"  its parts: the network {net_only*1e3:.1f} ms (the generator as trained: {net_before*1e3:.1f} ms, "
         f"{net_before/net_only:.2f}x); the join at 128x128 {join_now*1e3:.1f} ms (fit_gamut then lab_to_rgb: "
         f"{join_before*1e3:.1f} ms, {join_before/join_now:.2f}x)")
+    if 'faces64_fast' in pretrained_names():
+        fast = Colorizer.from_pretrained('faces64_fast', device='cpu')
+        fprep = fast.prepare(face)
+        fast_call, full_call = timed_pair(lambda: fast(fprep, z=z), lambda: col(prepared, z=z), args.reps)
+        fast_net, full_net = timed_pair(lambda: fast.predict_ab(fprep, z), lambda: col.predict_ab(prepared, z), args.reps)
+        say(f"the same 25 colourings with the fast copy faces64_fast: one call {fast_call*1e3:.0f} ms, against {full_call*1e3:.0f} ms "
+            f"with faces64 in the same run -> {KERAS_25_AT_128_MS/1e3/fast_call:.1f}x faster than the original (target: 10x); "
+            f"its network {fast_net*1e3:.1f} ms (faces64's: {full_net*1e3:.1f} ms)")
     big = Image.open(face).resize((1024, 1024), Image.LANCZOS)
     data = png_bytes(big)
     end_to_end = timed(lambda: png_bytes(col.typical(Image.open(io.BytesIO(data)))), args.reps)
@@ -105,6 +115,13 @@ def main():
         f"decode {decode*1e3:.0f} ms, join {strips*1e3:.0f} ms (whole-picture upsampling instead: {whole*1e3:.0f} ms), "
         f"encode {encode*1e3:.0f} ms")
     exe = Path(sys.executable).parent/'anime-colorize'
+    # start-up: the command as it is, against the same command with the training code imported first (as it was before)
+    as_before = ("import sys, anime_colorization.gan, anime_colorization.dcgan, anime_colorization.wgan_gp, anime_colorization.evaluation; "
+                 "from anime_colorization.cli import main; sys.argv = ['anime-colorize', '--help']; main()")
+    run = lambda cmd: subprocess.run(cmd, capture_output=True, check=True)
+    now_s, before_s = timed_pair(lambda: run([str(exe), '--help']), lambda: run([sys.executable, '-c', as_before]), 3)
+    say(f"start-up, anime-colorize --help in a fresh process: {now_s:.1f} s; with the training code imported as well "
+        f"(fastai, the GAN, the evaluation; as before): {before_s:.1f} s")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         t = time.perf_counter()

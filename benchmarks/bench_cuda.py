@@ -17,7 +17,7 @@ def run(recipe:str, size:int, bf16:bool)->dict:
     from fastai.callback.core import Callback, CancelFitException
     from fastai.torch_core import set_seed
     from anime_colorization.data import SyntheticFaces
-    from anime_colorization.lab import colorization_dls
+    from anime_colorization.datablock import colorization_dls
     from anime_colorization.gan import BF16Autocast
     from anime_colorization.dcgan import dcgan_learner
     from anime_colorization.wgan_gp import wgan_gp_learner

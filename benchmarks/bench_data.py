@@ -15,7 +15,7 @@ from PIL import Image
 from skimage.color import rgb2lab
 
 from anime_colorization.data import find_images
-from anime_colorization.lab import colorization_dls
+from anime_colorization.datablock import colorization_dls
 
 def epoch(dl):
     "Images per second of one pass over `dl`"

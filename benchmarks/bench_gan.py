@@ -20,7 +20,7 @@ def run_one(recipe:str, preset:str, size:int, loop:str)->dict:
     from fastai.callback.core import Callback
     from fastai.torch_core import set_seed
     from anime_colorization.data import SyntheticFaces
-    from anime_colorization.lab import colorization_dls
+    from anime_colorization.datablock import colorization_dls
     from anime_colorization.dcgan import dcgan_learner
     from anime_colorization.wgan_gp import wgan_gp_learner
     from anime_colorization.gan import GANLoss

@@ -20,7 +20,7 @@ def one(src:str, n:int, size:int)->dict:
     from fastai.callback.core import Callback, CancelFitException
     from fastai.torch_core import set_seed
     from anime_colorization.data import image_cache, SyntheticFaces
-    from anime_colorization.lab import colorization_dls
+    from anime_colorization.datablock import colorization_dls
     from anime_colorization.dcgan import dcgan_learner
     pics = image_cache(src, size, progress=False).images[:n] if src != 'synthetic' else SyntheticFaces(n, size).images()
     set_seed(0)

@@ -83,7 +83,7 @@ def measure(recipe:str, preset:str, size:int, steps:int, switch:str, profile:boo
     from fastai.callback.core import Callback
     from fastai.torch_core import set_seed
     from anime_colorization.data import SyntheticFaces
-    from anime_colorization.lab import colorization_dls
+    from anime_colorization.datablock import colorization_dls
     from anime_colorization.dcgan import dcgan_learner
     from anime_colorization.wgan_gp import wgan_gp_learner
     if switch.startswith('threads'): torch.set_num_threads(int(switch[7:]))
@@ -190,7 +190,7 @@ def arithmetic_only(args):
     import torch
     from fastai.torch_core import set_seed
     from anime_colorization.data import SyntheticFaces
-    from anime_colorization.lab import colorization_dls
+    from anime_colorization.datablock import colorization_dls
     from anime_colorization.dcgan import dcgan_learner
     from anime_colorization.wgan_gp import wgan_gp_learner
     from anime_colorization.unet import UNetGenerator, InferenceUNet

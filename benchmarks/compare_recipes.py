@@ -20,7 +20,8 @@ import torch
 from fastai.callback.core import Callback, CancelFitException
 from fastai.torch_core import set_seed, no_random
 from anime_colorization.data import find_images, image_cache, SyntheticFaces
-from anime_colorization.lab import colorization_block, denormalize_lab, lab_to_rgb
+from anime_colorization.lab import denormalize_lab, lab_to_rgb
+from anime_colorization.datablock import colorization_block
 from anime_colorization.unet import UNetGenerator
 from anime_colorization.gan import BF16Autocast, GANSwitcher
 from anime_colorization.unet import export_generator

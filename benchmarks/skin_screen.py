@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np, torch
 from fastai.torch_core import set_seed
 from anime_colorization.data import SyntheticFaces
-from anime_colorization.lab import colorization_dls
+from anime_colorization.datablock import colorization_dls
 from anime_colorization.unet import UNetGenerator
 from anime_colorization.gan import GANLoss, kept_buffers, pretrain_generator, patch_critic
 from anime_colorization.lab import AB_SCALE, rgb_to_lab, normalize_lab

@@ -18,7 +18,7 @@ from fastai.torch_core import set_seed
 from safetensors.torch import save_file
 
 from anime_colorization.data import SyntheticFaces
-from anime_colorization.lab import colorization_dls
+from anime_colorization.datablock import colorization_dls
 from anime_colorization.unet import UNetGenerator
 from anime_colorization.gan import patch_critic, DataParallelGAN, pretrain_generator, plain
 from anime_colorization.unet import export_generator

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from anime_colorization.data import image_cache, find_images, DataError, REASONS
-from anime_colorization.lab import colorization_dls
+from anime_colorization.datablock import colorization_dls
 
 RNG = np.random.default_rng(0)
 

@@ -176,7 +176,7 @@ def test_l1_0_leaves_no_l1_term():
     "`--l1 0`: the generator's loss no longer depends on the real colours; `--l1 0 --anchor 1` (the control) does"
     import torch
     from anime_colorization.data import SyntheticFaces
-    from anime_colorization.lab import colorization_dls
+    from anime_colorization.datablock import colorization_dls
     from anime_colorization.cli import _learner
     dls = colorization_dls(SyntheticFaces(40, size=32), size=32, bs=8, device='cpu', progress=False)
     _, real = dls.one_batch()

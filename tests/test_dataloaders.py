@@ -4,7 +4,8 @@ import pytest, torch
 from PIL import Image
 
 from anime_colorization.data import SyntheticFaces, image_cache
-from anime_colorization.lab import colorization_dls, TensorL, TensorLAB, denormalize_lab, rgb_to_lab
+from anime_colorization.lab import denormalize_lab, rgb_to_lab
+from anime_colorization.datablock import colorization_dls, TensorL, TensorLAB
 from conftest import needs_real_faces, REAL_FACES
 
 def plain(t): return t.as_subclass(torch.Tensor)

@@ -7,7 +7,9 @@ from fastai.data.core import DataLoaders
 from fastai.data.load import DataLoader
 from safetensors.torch import load_file
 
-from anime_colorization.lab import colorization_dls, rgb_to_lab, normalize_lab
+from anime_colorization.lab import rgb_to_lab, normalize_lab
+
+from anime_colorization.datablock import colorization_dls
 from anime_colorization.dcgan import dcgan_learner
 from anime_colorization.gan import pretrain_generator
 import dp_probe

@@ -5,7 +5,7 @@ from fastai.torch_core import set_seed
 
 import anime_colorization.gan as gan
 from anime_colorization.data import SyntheticFaces
-from anime_colorization.lab import colorization_dls
+from anime_colorization.datablock import colorization_dls
 from anime_colorization.unet import UNetGenerator
 from anime_colorization.gan import (gan_learner, wgan_critic, save_checkpoint, load_checkpoint)
 from anime_colorization.unet import export_generator, load_generator

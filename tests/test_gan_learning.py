@@ -13,7 +13,8 @@ from skimage.color import deltaE_ciede2000
 from fastai.torch_core import set_seed
 
 from anime_colorization.data import SyntheticFaces
-from anime_colorization.lab import colorization_dls, rgb_to_lab, normalize_lab, denormalize_lab
+from anime_colorization.lab import rgb_to_lab, normalize_lab, denormalize_lab
+from anime_colorization.datablock import colorization_dls
 from anime_colorization.unet import UNetGenerator
 from anime_colorization.gan import pretrain_generator, patch_critic, wgan_critic, gradient_penalty, plain
 from anime_colorization.dcgan import dcgan_learner
