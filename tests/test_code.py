@@ -74,15 +74,15 @@ def test_fastai_distributed_still_needs_accelerate():
     src = Path(importlib.util.find_spec('fastai.distributed').origin).read_text()
     assert 'from accelerate import' in src and '@delegates(Accelerator' in src
 
-def heavy_imports(module:str)->dict:
-    "Which of fastai and torchvision a fresh interpreter has loaded after importing `module`"
+def heavy_imports(*modules:str)->dict:
+    "Which of fastai and torchvision a fresh interpreter has loaded after importing `modules`"
     import subprocess
-    code = f"import sys, {module}; print(*(m in sys.modules for m in ('fastai', 'torchvision')))"
+    code = f"import sys, {', '.join(modules)}; print(*(m in sys.modules for m in ('fastai', 'torchvision')))"
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True).stdout.split()
     return dict(zip(('fastai', 'torchvision'), (w == 'True' for w in out)))
 
 def test_colouring_never_imports_fastai():
     "Colouring (the `Colorizer`, the explorer, the command line until a command trains) does not load fastai or torchvision"
     assert heavy_imports('anime_colorization.datablock') == dict(fastai=True, torchvision=True)  # the check sees them
-    for module in ('anime_colorization.colorize', 'anime_colorization.explore', 'anime_colorization.cli'):
-        assert heavy_imports(module) == dict(fastai=False, torchvision=False), module
+    colouring = ('anime_colorization.colorize', 'anime_colorization.explore', 'anime_colorization.cli')
+    assert heavy_imports(*colouring) == dict(fastai=False, torchvision=False)
