@@ -3,18 +3,18 @@
 The shipped `faces64` does 6.6 GFLOP for 25 colourings of a 64x64 face, so on the 2-core CPU the network alone needs at
 least 36 ms, and 25 colourings of a 128x128 picture cannot reach issue 12's target (a tenth of the original's 497 ms).
 A U-Net of a quarter of its arithmetic (width 16 instead of 32) is trained here to give, for the same L and noise z,
-the same AB as `faces64`: plain L1 to the teacher's colouring, on the same faces `faces64` trained on (every face but
-the 200 evaluation faces), a fresh noise per picture per step (one picture in eight at z = 0, the typical colouring).
+the same AB as `faces64`: plain L1 to the teacher's colouring, on every face but the 200 evaluation faces (those
+`faces64` trained on, its validation faces and the grayscale ones its data checks dropped: the student needs only L), a fresh noise per picture per step (one picture in eight at z = 0, the typical colouring).
 No critic and no ground truth colours: the student learns the teacher's function, noise space included, so the
 teacher's directions, palettes and card carry over as far as the copy is faithful, which `card` measures.
 
     # train (snapshots of the student every --every steps, with its error against the teacher on held-out faces)
-    python benchmarks/distill.py train --data ../shared/data/anime-faces-64 --out distill_run --steps 12000
+    python benchmarks/distill.py train --data ../shared/data/anime-faces-64 --out distill_run --steps 6000 --every 750
     # evaluate every snapshot on the 200 evaluation faces, ship the last as pretrained/faces64_fast with its card
     python benchmarks/distill.py card --data ../shared/data/anime-faces-64 --run distill_run
 """
 from __future__ import annotations
-import argparse, json, math, os, platform, shutil, sys, time
+import argparse, json, os, platform, shutil, sys, time
 from pathlib import Path
 import numpy as np
 import torch
@@ -25,8 +25,8 @@ sys.path.insert(0, str(HERE))
 from compare_recipes import EVAL  # noqa: E402  (the 200 evaluation faces of the split)
 from anime_colorization.data import find_images, image_cache
 from anime_colorization.lab import rgb_to_l, normalize_lab
-from anime_colorization.unet import UNetGenerator, export_generator, load_generator
-from anime_colorization.colorize import Colorizer, pretrained_path
+from anime_colorization.unet import UNetGenerator, export_generator
+from anime_colorization.colorize import Colorizer
 
 TEACHER, NAME = 'faces64', 'faces64_fast'
 PKG = HERE.parent/'anime_colorization'/'pretrained'
@@ -73,10 +73,10 @@ def train(args):
           f"{len(l_train)} training faces, {len(l_valid)} held out", flush=True)
     opt = torch.optim.Adam(student.parameters(), lr=args.lr, betas=(0.9, 0.99))
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=args.steps, pct_start=max(0.05, 2/args.steps))
-    settings = dict(vars(args), teacher=TEACHER, config=cfg, parameters=n_s, teacher_parameters=n_t,
+    settings = dict(vars(args), teacher=TEACHER, config=cfg, parameters=n_s, teacher_parameters=n_t, faces=len(l_train),
                     machine=f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs", torch=torch.__version__)
     (out/'settings.json').write_text(json.dumps(settings, indent=2))
-    log = open(out/'log.jsonl', 'a')
+    log = open(out/'log.jsonl', 'w')
     t0, running = time.time(), []
     for step in range(1, args.steps + 1):
         idx = torch.randint(len(l_train), (args.bs,), generator=g)
@@ -96,6 +96,7 @@ def train(args):
             log.write(json.dumps(row) + '\n'); log.flush()
             export_generator(student.eval(), out/f"student_{step:06d}.safetensors", size=64); student.train()
             print(json.dumps(row), flush=True)
+    log.close()
     print(f"done: {args.steps} steps in {(time.time() - t0)/60:.1f} min")
 
 def fidelity(student, teacher:Colorizer, l:torch.Tensor, k:int=4, seed:int=0)->dict:
@@ -197,8 +198,9 @@ error, and what `{TEACHER}`'s card says of its data, its licence caveat and its 
 
 ## Training
 {info['steps']:,} steps of {settings['bs']} faces ({info['minutes']:.0f} minutes on {info['machine']}), Adam with a one-cycle schedule
-up to {settings['lr']:g}, on `{TEACHER}`'s own training faces (every face of `anime-faces-64` but the 200 evaluation faces of the
-split, `sorted(files)[14000:14200]`), flipped at random. The command, in a clean clone with the data beside it:
+up to {settings['lr']:g}, on every face of `anime-faces-64` but the 200 evaluation faces of the split,
+`sorted(files)[14000:14200]` ({settings['faces']:,}: the faces `{TEACHER}` trained on, its validation faces and the grayscale
+ones its data checks dropped, as the copy needs only their lightness), flipped at random. The command, in a clean clone with the data beside it:
 
 ```
 {info['command']}
@@ -239,10 +241,10 @@ def main():
     t.add_argument('--data', default=str(HERE.parent.parent/'shared'/'data'/'anime-faces-64'))
     t.add_argument('--out', required=True)
     t.add_argument('--width', type=int, default=16)
-    t.add_argument('--steps', type=int, default=12000)
+    t.add_argument('--steps', type=int, default=6000)
     t.add_argument('--bs', type=int, default=64)
     t.add_argument('--lr', type=float, default=2e-3)
-    t.add_argument('--every', type=int, default=1000)
+    t.add_argument('--every', type=int, default=750)
     t.add_argument('--seed', type=int, default=0)
     t.add_argument('--smoke', action='store_true', help='random L instead of the faces (a quick check of the script)')
     c = sub.add_parser('card')
