@@ -543,6 +543,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                         'anime_colorization.gan.save_checkpoint': ('gan.html#save_checkpoint', 'anime_colorization/gan.py'),
                                         'anime_colorization.gan.seed_critic': ('gan.html#seed_critic', 'anime_colorization/gan.py'),
                                         'anime_colorization.gan.show_colorings': ('gan.html#show_colorings', 'anime_colorization/gan.py'),
+                                        'anime_colorization.gan.spread_gap': ('gan.html#spread_gap', 'anime_colorization/gan.py'),
                                         'anime_colorization.gan.wgan_critic': ('gan.html#wgan_critic', 'anime_colorization/gan.py')},
             'anime_colorization.lab': { 'anime_colorization.lab.Pictures': ('lab.html#pictures', 'anime_colorization/lab.py'),
                                         'anime_colorization.lab._buffers': ('lab.html#_buffers', 'anime_colorization/lab.py'),

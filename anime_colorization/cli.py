@@ -189,16 +189,16 @@ def _at_least(low:float, # the smallest value allowed
         if not math.isfinite(v) or v < low or (above and v == low):
             raise CliError(f"--{name.replace('_', '-')} {v}: must be {'above' if above else 'at least'} {low:g}")
 
-LOSS_SETTINGS = ('l1', 'anchor', 'mode_seeking', 'hindsight', 'seek', 'tint')  # recorded in run.json as the recipe resolved them
+LOSS_SETTINGS = ('l1', 'anchor', 'mode_seeking', 'hindsight', 'seek', 'tint', 'spread')  # recorded in run.json as the recipe resolved them
 
 def _check_train_options(size, epochs, pretrain_epochs, bs, checkpoint_every, lr_g, lr_d, l1, anchor, mode_seeking,
-                         hindsight, valid_pct, preset, noise, upsample, device, tint=None):
+                         hindsight, valid_pct, preset, noise, upsample, device, tint=None, spread=None):
     "Every option of `train` that can be wrong on its own, checked before any folder is made or picture read"
     if size < 16: raise CliError(f"--size {size}: too small (at least 16)")
     stride = 2**(5 if preset == 'seed' else 4)
     if size % stride: raise CliError(f"--size {size}: not divisible by {stride}, the generator's total stride")
     _at_least(1, epochs=epochs, bs=bs, checkpoint_every=checkpoint_every, hindsight=hindsight)
-    _at_least(0, pretrain_epochs=pretrain_epochs, l1=l1, anchor=anchor, mode_seeking=mode_seeking, tint=tint)
+    _at_least(0, pretrain_epochs=pretrain_epochs, l1=l1, anchor=anchor, mode_seeking=mode_seeking, tint=tint, spread=spread)
     _at_least(0, above=True, lr_g=lr_g, lr_d=lr_d)
     if not 0 < valid_pct < 1:
         raise CliError(f"--valid-pct {valid_pct}: must be above 0 and below 1 (the run validates on that share and shows its colourings)")
@@ -207,7 +207,7 @@ def _check_train_options(size, epochs, pretrain_epochs, bs, checkpoint_every, lr
     if device == 'cuda' and not torch.cuda.is_available(): raise CliError("--device cuda: no CUDA device is available")
 
 def _learner(dls, gan:str, preset:str|None, size:int, l1=None, anchor=None, mode_seeking=None, hindsight=None, noise=None, upsample=None,
-             seek=None, tint=None):
+             seek=None, tint=None, spread=None):
     "The recipe's learner with the command line's changes; with our recipes `--anchor` is the `--l1` weight unless given"
     from anime_colorization.dcgan import dcgan_learner
     from anime_colorization.wgan_gp import wgan_gp_learner
@@ -215,7 +215,7 @@ def _learner(dls, gan:str, preset:str|None, size:int, l1=None, anchor=None, mode
     arch = {k: v for k, v in dict(noise=noise, upsample=upsample).items() if v}
     gen = UNetGenerator(**arch, size=size) if arch else None
     recipe = dcgan_learner if gan == 'dcgan' else wgan_gp_learner
-    return recipe(dls, preset=preset, l1=l1, mode_seeking=mode_seeking, hindsight=hindsight, anchor=anchor, seek=seek, tint=tint, generator=gen)
+    return recipe(dls, preset=preset, l1=l1, mode_seeking=mode_seeking, hindsight=hindsight, anchor=anchor, seek=seek, tint=tint, spread=spread, generator=gen)
 
 # %% ../nbs/09_cli.ipynb #23b3db66
 @call_parse
@@ -237,6 +237,7 @@ def train(data:str=None, # training pictures: a folder, a .zip, 'samples' (bundl
           mode_seeking:float=None, # weight of the mode-seeking term (default: the recipe's)
           seek:Annotated[str, "what mode seeking rewards: the whole AB difference between two noises' colourings, or only what is not a tint (default: the recipe's)", dict(choices=['all', 'tint_free'])]=None,
           tint:float=None, # weight of the penalty on the tint between two noises' colourings, 0 for none (default: the recipe's)
+          spread:float=None, # weight of the spread term (noises change colours only where the z = 0 colouring misses the truth), 0 for none (default: the recipe's)
           noise:Annotated[str, "how z enters the generator (default: the recipe's)", dict(choices=list(NOISE_MODES))]=None,
           upsample:Annotated[str, "how the generator upsamples (default: the recipe's, nearest)", dict(choices=list(UPSAMPLES))]=None,
           hindsight:int=None, # noises per picture of the best-of-K L1 term (default: the recipe's, 4; 1 for plain L1)
@@ -258,7 +259,7 @@ def train(data:str=None, # training pictures: a folder, a .zip, 'samples' (bundl
     import matplotlib.pyplot as plt
     out = Path(out).expanduser()
     _check_train_options(size, epochs, pretrain_epochs, bs, checkpoint_every, lr_g, lr_d, l1, anchor, mode_seeking,
-                         hindsight, valid_pct, preset, noise, upsample, device, tint)
+                         hindsight, valid_pct, preset, noise, upsample, device, tint, spread)
     source = data_source(data, size, 'train')
     before = _check_out(out, resume, overwrite)  # on every process: each refuses alike, none waits for another
     if device is None and int(os.environ.get('WORLD_SIZE', 1)) > 1 and torch.cuda.is_available():
@@ -270,11 +271,12 @@ def train(data:str=None, # training pictures: a folder, a .zip, 'samples' (bundl
         dist.init_process_group('nccl' if device != 'cpu' and torch.cuda.is_available() else 'gloo')
     try:
         settings = dict(data=data, gan=gan, preset=preset, size=size, epochs=epochs, bs=bs, seed=seed, lr_g=lr_g, lr_d=lr_d, l1=l1,
-                        anchor=anchor, mode_seeking=mode_seeking, seek=seek, tint=tint, noise=noise, upsample=upsample, hindsight=hindsight,
+                        anchor=anchor, mode_seeking=mode_seeking, seek=seek, tint=tint, spread=spread, noise=noise, upsample=upsample, hindsight=hindsight,
                         valid_pct=valid_pct, white_background=white_background, keep_grayscale=keep_grayscale,
                         pretrain_epochs=pretrain_epochs)
         if resume:  # the loss weights are compared below as the recipe resolved them (defaults can change between versions)
             ran = json.loads((out/'run.json').read_text()).get('recipe') or dict(seek='all', tint=0.)  # before seek and tint existed
+            ran.setdefault('spread', 0.)  # before the spread term existed
             changed = {k: (before.get(k), v) for k, v in settings.items()
                        if k != 'epochs' and k not in ran and before.get(k) != v}
             if changed: raise CliError(f"{out}: --resume needs the run's own settings; these differ (run, now): {changed}")
@@ -289,7 +291,7 @@ def train(data:str=None, # training pictures: a folder, a .zip, 'samples' (bundl
         if len(dls.valid_ds) == 0:
             raise CliError(f"{data}: --valid-pct {valid_pct} of {len(dls.train_ds)} pictures leaves none for validation; raise it or add pictures")
         learn = _learner(dls, gan, preset, size, l1=l1, anchor=anchor, mode_seeking=mode_seeking, hindsight=hindsight, noise=noise,
-                         upsample=upsample, seek=seek, tint=tint)
+                         upsample=upsample, seek=seek, tint=tint, spread=spread)
         recipe = {k: getattr(learn.loss_func, k) for k in LOSS_SETTINGS}
         if resume:
             if differ := {k: (ran[k], recipe.get(k)) for k in ran if ran[k] != recipe.get(k)}:

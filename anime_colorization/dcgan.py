@@ -21,6 +21,7 @@ def dcgan_learner(dls, # `DataLoaders` of `(L, LAB)` from `colorization_dls`
                   anchor:float|None=None, # weight of plain L1 on the z = 0 colouring, 0 for none (default: 0 for 'seed', 100 for ours)
                   seek:str|None=None, # what mode seeking rewards: 'all' or 'tint_free' (default: 'all' for 'seed', 'tint_free' for ours)
                   tint:float|None=None, # weight of the penalty on the tint between two noises' colourings (default: 0 for 'seed', 50 for ours)
+                  spread:float|None=None, # weight of the spread term: noises change colours only where z = 0 misses the truth (default: 0)
                   lr:tuple|None=None, # generator and critic learning rates (default: 1e-4 each for 'seed', 2e-4 for ours)
                   generator:nn.Module|None=None, # replaces the recipe's generator
                   critic:nn.Module|None=None, # replaces the recipe's critic
@@ -29,10 +30,10 @@ def dcgan_learner(dls, # `DataLoaders` of `(L, LAB)` from `colorization_dls`
     "A DCGAN learner (non-saturating BCE, one critic step per generator step)"
     size = image_size(dls)
     if preset == 'seed':
-        g, d, dflt = seed_generator(size), seed_critic(size), dict(l1=0., mode_seeking=0., lr=(1e-4, 1e-4), hindsight=1, anchor=0., seek='all', tint=0.)
+        g, d, dflt = seed_generator(size), seed_critic(size), dict(l1=0., mode_seeking=0., lr=(1e-4, 1e-4), hindsight=1, anchor=0., seek='all', tint=0., spread=0.)
     elif preset is None:
         g, d = UNetGenerator(), patch_critic(spectral=True)
-        dflt = dict(l1=100., mode_seeking=0.05, lr=(2e-4, 2e-4), hindsight=4, anchor=100., seek='tint_free', tint=50.)
+        dflt = dict(l1=100., mode_seeking=0.05, lr=(2e-4, 2e-4), hindsight=4, anchor=100., seek='tint_free', tint=50., spread=0.)
     else: raise ValueError(f"preset must be 'seed' or None, not {preset!r}")
-    args = recipe_settings(dflt, l1=l1, mode_seeking=mode_seeking, lr=lr, hindsight=hindsight, anchor=anchor, seek=seek, tint=tint)
+    args = recipe_settings(dflt, l1=l1, mode_seeking=mode_seeking, lr=lr, hindsight=hindsight, anchor=anchor, seek=seek, tint=tint, spread=spread)
     return gan_learner(dls, generator or g, critic or d, adversarial='bce', n_crit=1, betas=kwargs.pop('betas', (0.5, 0.999)), **args, **kwargs)

@@ -19,15 +19,16 @@ from safetensors.torch import save_file
 import math
 from torch.nn.utils import parametrize
 from torch.nn.utils.parametrizations import spectral_norm
+from .lab import AB_SCALE
 
 # %% auto #0
 __all__ = ['CRITIC_NORMS', 'PADDINGS', 'CHECKPOINT_FORMAT', 'critic_norm', 'same_pad', 'add_spectral_norm', 'has_spectral_norm',
            'patch_mean', 'SeedCritic', 'patch_conv', 'PatchCritic', 'seed_critic', 'patch_critic', 'wgan_critic',
            'critic_config', 'critic_from_config', 'kept_buffers', 'plain', 'GANModel', 'gradient_penalty', 'full',
-           'GANLoss', 'GANComponent', 'ab_l1', 'GANSwitcher', 'BF16Autocast', 'save_checkpoint', 'load_checkpoint',
-           'GANCheckpoint', 'ShardedDL', 'DataParallelGAN', 'EpochLog', 'EpochLines', 'StopOnNaN', 'NoGANPhase',
-           'QuietRank', 'gan_splitter', 'gan_learner', 'image_size', 'recipe_settings', 'pretrain_generator',
-           'plot_gan_losses', 'show_colorings']
+           'spread_gap', 'GANLoss', 'GANComponent', 'ab_l1', 'GANSwitcher', 'BF16Autocast', 'save_checkpoint',
+           'load_checkpoint', 'GANCheckpoint', 'ShardedDL', 'DataParallelGAN', 'EpochLog', 'EpochLines', 'StopOnNaN',
+           'NoGANPhase', 'QuietRank', 'gan_splitter', 'gan_learner', 'image_size', 'recipe_settings',
+           'pretrain_generator', 'plot_gan_losses', 'show_colorings']
 
 # %% ../nbs/03_gan.ipynb #b9d539d4
 import warnings
@@ -298,6 +299,15 @@ def full(x:Tensor, # a tensor, perhaps in bfloat16 or float16 under autocast
     "`x` in float32, or in its own precision when that is higher (losses are reduced in it)"
     return x.float() if x.dtype in (torch.bfloat16, torch.float16) else x
 
+def spread_gap(change:Tensor, # AB difference between two noises' colourings `(B, 2, H, W)`
+               error:Tensor, # AB difference between the z = 0 colouring and the real colours `(B, 2, H, W)`
+               tol:float, # how far from the truth a colouring may be and still count as right (same units)
+               block:int=4, # side of the square blocks both are averaged over
+              )->Tensor: # mean over blocks and pictures
+    "Mean gap, block by block, between how much two noises' colourings differ and how far the z = 0 colouring is from the truth beyond `tol`"
+    size = lambda x: F.avg_pool2d(x.norm(dim=1, keepdim=True), block, ceil_mode=True)
+    return (size(change) - (size(error) - tol).clamp_min(0)).abs().mean()
+
 class GANLoss(nn.Module):
     "Generator or critic loss of a conditional GAN, with L1, mode-seeking and gradient-penalty terms"
     def __init__(self, model:GANModel, # the GAN whose mode decides which loss is computed
@@ -310,6 +320,8 @@ class GANLoss(nn.Module):
                  anchor:float=0., # weight of plain L1 on the colouring with z = 0 (0: none)
                  seek:str='all', # what mode seeking rewards: 'all' of the AB difference between two noises' colourings, or 'tint_free': the difference less its mean over the picture
                  tint:float=0., # weight of a penalty on the tint between two noises' colourings (the mean of their AB difference over the picture)
+                 spread:float=0., # weight of the spread term (`spread_gap`): two noises' colourings differ where, and as much as, the z = 0 colouring misses the truth
+                 spread_tol:float=6., # `spread_gap`'s tolerance, in AB units: where z = 0 is this close to the truth, noises should agree
                 ):
         super().__init__()
         if hindsight < 1: raise ValueError(f"hindsight must be at least 1, got {hindsight}")
@@ -318,14 +330,17 @@ class GANLoss(nn.Module):
             raise ValueError(f"anchor is the weight of the z = 0 L1 term (a number >= 0, e.g. 100.), got {anchor!r}")
         if seek not in ('all', 'tint_free'): raise ValueError(f"seek must be 'all' or 'tint_free', not {seek!r}")
         if isinstance(tint, bool) or tint < 0: raise ValueError(f"tint is the weight of the tint penalty (a number >= 0), got {tint!r}")
+        if isinstance(spread, bool) or spread < 0: raise ValueError(f"spread is the weight of the spread term (a number >= 0), got {spread!r}")
+        if spread_tol < 0: raise ValueError(f"spread_tol is a distance in AB units (>= 0), got {spread_tol!r}")
         self.model, self.adversarial, self.adv_weight, self.l1, self.mode_seeking, self.gp = model, adversarial, adv_weight, l1, mode_seeking, gp
         self.hindsight, self.anchor, self.seek, self.tint = hindsight, float(anchor), seek, float(tint)
+        self.spread, self.spread_tol = float(spread), float(spread_tol)
         self.components, self.pretrain = {}, False  # `pretrain`: L1 only (set by `GANSwitcher`)
 
     def _score(self, x): return patch_mean(full(self.model.critic(x)))
 
     def generator_loss(self, fake, real):
-        "Adversarial + L1 (best of K) + z = 0 anchor + mode-seeking + tint loss of a generator step"
+        "Adversarial + L1 (best of K) + z = 0 anchor + mode-seeking + tint + spread loss of a generator step"
         c, loss = {}, fake.new_zeros((), dtype=torch.float32)
         g, n, l = self.model.generator, len(fake), fake[:, :1]
         noisy = not self.pretrain and getattr(g, 'latent', 0) > 0
@@ -343,7 +358,7 @@ class GANLoss(nn.Module):
             moved = (best.values < l1.detach()).nonzero().squeeze(1)  # pictures whose closest noise is not their own
             ls.append(l[moved]); zs.append(zk[best.indices[moved], moved])  # ...and recompute only those with gradients
         if self.anchor and noisy: ls.append(l); zs.append(torch.zeros_like(z0))
-        pair = bool(self.mode_seeking or self.tint) and noisy  # a second noise's colouring, compared with the picture's own
+        pair = bool(self.mode_seeking or self.tint or self.spread) and noisy  # a second noise's colouring, compared with the picture's own
         if pair: z_ms = g.sample_z(n, fake.device); ls.append(l); zs.append(z_ms)
         # one pass with gradients per term, so that a BatchNorm generator normalises each term's pictures among themselves as
         # before (the z = 0 colourings apart from the noisy ones); only the pictures each term needs go through
@@ -351,8 +366,10 @@ class GANLoss(nn.Module):
         if self.hindsight > 1 and noisy: l1 = l1.index_put((moved,), ab_l1(outs.pop(0), real[moved]))  # best of K per picture
         c['g_l1'] = l1.mean()
         if self.l1 or self.pretrain: loss = loss + (self.l1 or 1.)*c['g_l1']
+        zero_ab = None
         if self.anchor and noisy:
-            c['g_anchor'] = ab_l1(outs.pop(0), real).mean()
+            zero_ab = outs.pop(0)
+            c['g_anchor'] = ab_l1(zero_ab, real).mean()
             loss = loss + self.anchor*c['g_anchor']
         if pair:
             d = full(fake[:, 1:] - outs.pop(0))  # AB difference between two noises' colourings
@@ -363,6 +380,11 @@ class GANLoss(nn.Module):
             if self.tint:
                 c['g_tint'] = m.abs().mean()
                 loss = loss + self.tint*c['g_tint']
+            if self.spread:
+                if zero_ab is None:
+                    with torch.no_grad(), kept_buffers(g): zero_ab = g(l, torch.zeros_like(z0))[:, 1:]
+                c['g_spread'] = spread_gap(d, full(zero_ab.detach()) - real[:, 1:], self.spread_tol/AB_SCALE)
+                loss = loss + self.spread*c['g_spread']
         g.last_z = z0
         self.components = {k: v.detach() for k, v in c.items()}
         return loss
@@ -388,7 +410,7 @@ class GANLoss(nn.Module):
 # %% ../nbs/03_gan.ipynb #89b7dde1
 class GANComponent(Metric):
     "One component of the GAN losses averaged over an epoch's training steps, shown as a metric column"
-    def __init__(self, key:str, # 'g_adv', 'g_l1', 'g_anchor', 'g_ms', 'g_tint', 'd_real', 'd_fake' or 'd_gp'
+    def __init__(self, key:str, # 'g_adv', 'g_l1', 'g_anchor', 'g_ms', 'g_tint', 'g_spread', 'd_real', 'd_fake' or 'd_gp'
                 ): self.key = key; self.clear()
     def clear(self): self.total, self.count = None, 0
     def reset(self): pass  # the Recorder resets metrics before validation; these belong to training and are cleared by `GANSwitcher`
@@ -693,6 +715,7 @@ def gan_learner(dls, # `DataLoaders` of `(L, LAB)`, e.g. from `colorization_dls`
                 anchor:float=0., # weight of plain L1 on the z = 0 colouring (0: none)
                 seek:str='all', # what mode seeking rewards: 'all' of the difference between two noises' colourings, or 'tint_free'
                 tint:float=0., # weight of the penalty on the tint between two noises' colourings
+                spread:float=0., # weight of the spread term: noises change colours where z = 0 misses the truth, and only there
                 lr:tuple=(1e-4, 1e-4), # learning rates of the generator and the critic
                 betas:tuple=(0.5, 0.999), # Adam's betas
                 cbs:list|None=None, # more callbacks
@@ -700,8 +723,9 @@ def gan_learner(dls, # `DataLoaders` of `(L, LAB)`, e.g. from `colorization_dls`
                )->Learner:
     "A fastai `Learner` training a conditional GAN with `GANSwitcher`, component metrics and two learning rates"
     model = GANModel(generator, critic)
-    loss = GANLoss(model, adversarial, adv_weight, l1, mode_seeking, gp, hindsight, anchor, seek, tint)
+    loss = GANLoss(model, adversarial, adv_weight, l1, mode_seeking, gp, hindsight, anchor, seek, tint, spread)
     keys = (['g_adv', 'g_l1'] + (['g_anchor'] if anchor else []) + (['g_ms'] if mode_seeking else []) + (['g_tint'] if tint else [])
+            + (['g_spread'] if spread else [])
             + ['d_real', 'd_fake'] + (['d_gp'] if adversarial == 'wgan' and gp else []))
     return Learner(dls, model, loss_func=loss, opt_func=partial(Adam, mom=betas[0], sqr_mom=betas[1], eps=1e-8, wd=0.),
                    splitter=gan_splitter, lr=list(lr), wd=0., metrics=[GANComponent(k) for k in keys] + [AvgMetric(ab_l1)],

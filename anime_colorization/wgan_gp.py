@@ -21,6 +21,7 @@ def wgan_gp_learner(dls, # `DataLoaders` of `(L, LAB)` from `colorization_dls`
                     anchor:float|None=None, # weight of plain L1 on the z = 0 colouring, 0 for none (default: 0 for 'seed', 100 for ours)
                     seek:str|None=None, # what mode seeking rewards: 'all' or 'tint_free' (default: 'all'; the tint-free recipe was measured with the DCGAN only)
                     tint:float|None=None, # weight of the penalty on the tint between two noises' colourings (default: 0)
+                    spread:float|None=None, # weight of the spread term: noises change colours only where z = 0 misses the truth (default: 0)
                     lr:tuple|None=None, # generator and critic learning rates (default: 1e-4 each)
                     n_crit:int=5, # critic steps per generator step
                     gp:float=10., # weight of the gradient penalty
@@ -32,13 +33,13 @@ def wgan_gp_learner(dls, # `DataLoaders` of `(L, LAB)` from `colorization_dls`
     size = image_size(dls)
     if preset == 'seed':
         g, d = seed_generator(size), seed_critic(size, norm=None)
-        dflt, betas = dict(l1=0., mode_seeking=0., lr=(1e-4, 1e-4), hindsight=1, anchor=0., seek='all', tint=0.), (0.5, 0.999)
+        dflt, betas = dict(l1=0., mode_seeking=0., lr=(1e-4, 1e-4), hindsight=1, anchor=0., seek='all', tint=0., spread=0.), (0.5, 0.999)
     elif preset is None:
         g, d = UNetGenerator(), wgan_critic()
-        dflt, betas = dict(l1=100., mode_seeking=0.05, lr=(1e-4, 1e-4), hindsight=4, anchor=100., seek='all', tint=0.), (0.5, 0.9)
+        dflt, betas = dict(l1=100., mode_seeking=0.05, lr=(1e-4, 1e-4), hindsight=4, anchor=100., seek='all', tint=0., spread=0.), (0.5, 0.9)
     else: raise ValueError(f"preset must be 'seed' or None, not {preset!r}")
     d = critic or d
     if any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in d.modules()):
         raise ValueError("a WGAN-GP critic must not use BatchNorm: the gradient penalty is per sample")
-    args = recipe_settings(dflt, l1=l1, mode_seeking=mode_seeking, lr=lr, hindsight=hindsight, anchor=anchor, seek=seek, tint=tint)
+    args = recipe_settings(dflt, l1=l1, mode_seeking=mode_seeking, lr=lr, hindsight=hindsight, anchor=anchor, seek=seek, tint=tint, spread=spread)
     return gan_learner(dls, generator or g, d, adversarial='wgan', n_crit=n_crit, gp=gp, betas=kwargs.pop('betas', betas), **args, **kwargs)

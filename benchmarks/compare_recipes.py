@@ -48,6 +48,8 @@ RECIPES = {
     # a penalty on the tint itself; 'like': a recipe whose measured seconds per batch it shares (the same passes)
     'dcgan_tint_free':      ('dcgan', dict(warmup=0.25, hindsight=4, anchor=100., upsample='nearest', seek='tint_free', like='dcgan_anchor_nearest')),
     'dcgan_tint_free_tint': ('dcgan', dict(warmup=0.25, hindsight=4, anchor=100., upsample='nearest', seek='tint_free', tint=50., like='dcgan_anchor_nearest')),
+    # then the spread term: noises change colours where the z = 0 colouring misses the truth, and only there
+    'dcgan_spread':         ('dcgan', dict(warmup=0.25, hindsight=4, anchor=100., upsample='nearest', seek='tint_free', tint=50., spread=100., like='dcgan_anchor_nearest')),
 }
 BASELINES = ('gray', 'mean_ab')
 TRAIN, EVAL = slice(0, 14000), slice(14000, 14200)   # SEED_BASELINE.md: sorted(files)[:14000] / [14000:14200]
@@ -87,7 +89,7 @@ def learner(recipe:str, train:np.ndarray, valid:np.ndarray, seed:int, device):
                                                 size=size, seed=seed)
         make = dcgan_learner if kind == 'dcgan' else wgan_gp_learner
         learn = make(dls, preset=preset, generator=gen, hindsight=opts.get('hindsight', 1), anchor=opts.get('anchor', 0.),
-                     seek=opts.get('seek', 'all'), tint=opts.get('tint', 0.))  # explicit: the recipes as they were measured
+                     seek=opts.get('seek', 'all'), tint=opts.get('tint', 0.), spread=opts.get('spread', 0.))  # explicit: the recipes as they were measured
         if preset: learn.model.generator.manual_seed(seed)
     learn.remove_cbs([cb for cb in learn.cbs if isinstance(cb, BF16Autocast)])
     return learn

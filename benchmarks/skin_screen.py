@@ -55,6 +55,14 @@ VARIANTS = {
     'adv10': dict(adv_weight=10.),
     'critic_wide': dict(crit=dict(width=64)),
     'critic_3steps': dict(n_crit=3),
+    'spread10': dict(spread=(10., 0.)),
+    'spread30': dict(spread=(30., 0.)),
+    'spread30_noms': dict(spread=(30., 0.), mode_seeking=0.),
+    'spread100_noms': dict(spread=(100., 0.), mode_seeking=0.),
+    'default_long': dict(epochs=32),
+    'spread100_noms_long': dict(spread=(100., 0.), mode_seeking=0., epochs=32),
+    'spread100_tol6_noms_long': dict(spread=(100., 6.), mode_seeking=0., epochs=32),
+    'spread100_tol6_long': dict(spread=(100., 6.), epochs=32),
 }  # keep=(weight, tol): KeepLoss's penalty weight and tolerance in AB units; own: OwnLoss's weight; sparse: SparseSeekLoss's share
 
 class KeepLoss(GANLoss):
@@ -118,7 +126,7 @@ def run(name:str, seed:int)->dict:
     "One toy run of variant `name` with training seed `seed`, measured"
     v = dict(VARIANTS[name])
     gen, crit, keep, own, sparse = v.pop('gen', {}), v.pop('crit', {}), v.pop('keep', None), v.pop('own', None), v.pop('sparse', None)
-    n_crit = v.pop('n_crit', None)
+    n_crit, spread, epochs = v.pop('n_crit', None), v.pop('spread', None), v.pop('epochs', 8)
     set_seed(seed)
     dls = colorization_dls(SyntheticFaces(640, size=SIZE, seed=0), size=SIZE, bs=32)
     t0 = time.time()
@@ -137,15 +145,20 @@ def run(name:str, seed:int)->dict:
         o = learn.loss_func
         learn.loss_func = SparseSeekLoss(o.model, o.adversarial, o.adv_weight, o.l1, 0., o.gp, o.hindsight, o.anchor, o.seek, o.tint)
         learn.loss_func.ms_w, learn.loss_func.share = o.mode_seeking, sparse
+    if spread:  # (weight, tolerance in AB units)
+        learn.loss_func.spread, learn.loss_func.spread_tol = spread
     with learn.no_bar(), learn.no_logging():
         pretrain_generator(learn, 5, lr=1e-3)
-        learn.fit(8)
+        learn.fit(epochs)
     g = learn.model.generator
-    lab, _, _ = colourings(g, HELD.images(), n_variants=6, seed=1)
+    lab, zero, _ = colourings(g, HELD.images(), n_variants=6, seed=1)
+    truth = rgb_to_lab(torch.from_numpy(HELD.images()).permute(0, 3, 1, 2)).permute(0, 2, 3, 1).numpy()
+    zero_err = np.linalg.norm(zero[..., 1:] - truth[..., 1:], axis=-1)  # AB units, (N, H, W)
     change = region_change(lab, {r: HELD.masks(r) for r in ('skin', 'hair', 'eyes', 'background')})
     cov = float(mode_coverage(hair_modes(lab, HELD.masks('hair'), HELD.palette), HELD.k).mean())
     row = dict(name=name, seed=seed, minutes=(time.time() - t0)/60, hair_coverage=cov,
-               **{f'change_{k}': float(np.nanmean(c)) for k, c in change.items()})
+               **{f'change_{k}': float(np.nanmean(c)) for k, c in change.items()},
+               **{f'zero_err_{r}': float(zero_err[HELD.masks(r)].mean()) for r in ('skin', 'hair', 'background')})
     ts = tint_split(lab)
     row.update(tint_share=float(np.nanmean(ts['tint_share'])), tint_free=float(np.mean(ts['tint_free'])))
     row.update(critic_probe(learn))

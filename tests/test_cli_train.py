@@ -257,7 +257,7 @@ def test_the_recipe_can_be_changed_part_by_part(tmp_path):
     assert 'upsample' in err
 
 def test_resume_keeps_the_loss_a_run_trained_with_when_defaults_change(tmp_path, straight):
-    "run.json records the loss as the recipe resolved it; a run from before `seek` and `tint` existed resumes only as it trained"
+    "run.json records the loss as the recipe resolved it; a run from before `seek`, `tint` or `spread` existed resumes only as it trained"
     ref, _ = straight
     recipe = json.loads((ref/'run.json').read_text())['recipe']
     assert (recipe['seek'], recipe['tint'], recipe['hindsight'], recipe['anchor']) == ('tint_free', 50., 4, 100.)  # today's defaults
@@ -269,3 +269,8 @@ def test_resume_keeps_the_loss_a_run_trained_with_when_defaults_change(tmp_path,
     r = call(*STRAIGHT[1:-2], '--seek', 'all', '--tint', '0', '--out', out, '--resume')  # as it trained: accepted
     assert r.returncode == 0 and 'all 3 epochs are already done' in r.stdout, r.stderr[-3000:]
     one_line_error(call(*STRAIGHT[1:-2], '--tint', '10', '--out', _copy_run(ref, tmp_path/'today'), '--resume'), "'tint': (50.0, 10.0)")
+    out = _copy_run(ref, tmp_path/'before_spread')  # recorded before the spread term existed: it trained without it
+    meta = json.loads((out/'run.json').read_text())
+    del meta['recipe']['spread'], meta['settings']['spread']
+    (out/'run.json').write_text(json.dumps(meta))
+    one_line_error(call(*STRAIGHT[1:-2], '--spread', '5', '--out', out, '--resume'), "'spread': (0.0, 5.0)")

@@ -79,3 +79,21 @@ def test_fewer_pictures_through_the_generator_with_gradients():
     seen.clear()
     loop_generator_loss(loss, plain(gan(l)), real)
     assert sum(k for k, grad in seen if grad) == 6*n  # the loop it replaced
+
+def test_the_spread_term_reuses_the_other_terms_passes():
+    "The spread term compares colourings the step makes anyway (z = 0 for the anchor, the second noise of mode seeking)"
+    gan, loss, l, real = setup('batch', True)
+    def passes():
+        seen = []
+        hook = gan.generator.register_forward_hook(lambda m, inp, out: seen.append((len(inp[0]), torch.is_grad_enabled())))
+        gan.generator.manual_seed(3)
+        loss(gan(l), real)
+        hook.remove()
+        return seen
+    without = passes()
+    loss.spread = 100.
+    assert passes() == without and loss.components['g_spread'] > 0  # the same passes, one more term
+    loss.anchor = 0.
+    no_anchor = passes()
+    loss.spread = 0.
+    assert no_anchor == passes() + [(len(l), False)]  # without the anchor: one pass at z = 0, without gradients
