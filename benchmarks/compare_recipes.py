@@ -50,6 +50,7 @@ RECIPES = {
     'dcgan_tint_free_tint': ('dcgan', dict(warmup=0.25, hindsight=4, anchor=100., upsample='nearest', seek='tint_free', tint=50., like='dcgan_anchor_nearest')),
     # then the spread term: noises change colours where the z = 0 colouring misses the truth, and only there
     'dcgan_spread':         ('dcgan', dict(warmup=0.25, hindsight=4, anchor=100., upsample='nearest', seek='tint_free', tint=50., spread=100., like='dcgan_anchor_nearest')),
+    'dcgan_spread30':       ('dcgan', dict(warmup=0.25, hindsight=4, anchor=100., upsample='nearest', seek='tint_free', tint=50., spread=30., like='dcgan_anchor_nearest')),
 }
 BASELINES = ('gray', 'mean_ab')
 TRAIN, EVAL = slice(0, 14000), slice(14000, 14200)   # SEED_BASELINE.md: sorted(files)[:14000] / [14000:14200]
@@ -196,7 +197,8 @@ def run(args):
         train, valid, info = seed_split(args.data)  # builds the picture cache once, before the jobs read it
         print(f"split: {len(train)} training and {len(valid)} evaluation pictures of {info['found']} ({info['dropped']} rejected)", flush=True)
     jobs = [(b, 0) for b in BASELINES if not args.no_baselines] + [(r, s) for s in args.seeds for r in (args.recipes or RECIPES)]
-    rows_file, grids = out/'rows.jsonl', {}
+    rows_file = out/'rows.jsonl'
+    grids = dict(np.load(out/'grids.npz')) if (out/'grids.npz').exists() else {}  # earlier runs' grids in this folder stay
     done = {(d['recipe'], d['train_seed']) for d in map(json.loads, rows_file.read_text().splitlines())} if rows_file.exists() else set()
     jobs = [j for j in jobs if j not in done]
     def collect(res, r, s):

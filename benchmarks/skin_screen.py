@@ -1,8 +1,8 @@
 """A quick screen for issue 11's open problem, on toy runs: which change to the recipe keeps the skin (and background)
 fixed between noises while the hair changes? The learning tests' setup (`tests/test_gan_learning.py`: 640 synthetic
 faces at 32 px, small networks, 5 L1-only then 8 adversarial epochs, under a minute a run on 2 cores), then the mean
-CIEDE2000 change between 6 noises' colourings per region of 64 held-out synthetic faces, hair coverage and the tint
-split. A screen, not a verdict: the toy networks are small and short-trained; a variant that separates the regions
+CIEDE2000 change between 6 noises' colourings per region of 64 held-out synthetic faces, hair coverage, the tint
+split and the z = 0 colouring's AB error per region (`zero_err_*`; not in rows written before it was added). A screen, not a verdict: the toy networks are small and short-trained; a variant that separates the regions
 here earns a run of the real comparison (`compare_recipes.py`), one that does not is not ruled out at full scale.
 
     python benchmarks/skin_screen.py VARIANT SEED >> rows.jsonl     # one toy run, one JSON line
@@ -17,7 +17,10 @@ the picture's own noise's colouring beside the best of K (`OwnLoss`, here only):
 L1 term pulls every noise back hard, where it is spread over several colours (hair) its pull near the median is weak,
 so mode seeking should find it cheapest to vary the colour there; and mode seeking that rewards only the share of
 each picture's pixels that changed most (`SparseSeekLoss`, here only), so that a change confined to the hair earns
-the whole reward and the critic and L1 terms are free to pull everything else back. Each run also probes its critic
+the whole reward and the critic and L1 terms are free to pull everything else back; and the spread term
+(`GANLoss(spread=, spread_tol=)`, given as (weight, tolerance in AB units)): two noises' colourings differ block by
+block as much as the z = 0 colouring misses the truth there. Variants ending in `_long` train 32 adversarial epochs
+instead of 8 (about 3 minutes): at 8 no variant separates the regions, the default included. Each run also probes its critic
 (`critic_probe`): its mean score of held-out real faces, of the same faces with another hair colour (real too), with
 their skin's AB turned by 180 degrees or moved 6 AB units across its hue (about the generator's skin change between
 noises; neither is real), and of the generator's colourings; a critic that scores turned skin
