@@ -12,9 +12,10 @@ from fastcore.script import call_parse, parse_cli, CliError
 from PIL import Image
 
 # %% auto #0
-__all__ = ['PNG_MAKER', 'SYNTHETIC_SEEDS', 'TEMP_FILES', 'RUN_FILES', 'LOSS_SETTINGS', 'EVAL_FILES', 'COMMANDS', 'check_writable',
-           'save_figure', 'data_source', 'one_line', 'data', 'command_line', 'train', 'evaluate', 'colouriser',
-           'picture_inputs', 'save_png', 'colorize', 'demo_page', 'demo', 'explore', 'main']
+__all__ = ['PNG_MAKER', 'SYNTHETIC_SEEDS', 'TEMP_FILES', 'RUN_FILES', 'LOSS_SETTINGS', 'WIDTH_SETTINGS', 'OLD_WIDTHS',
+           'EVAL_FILES', 'COMMANDS', 'check_writable', 'save_figure', 'data_source', 'one_line', 'data', 'command_line',
+           'train', 'evaluate', 'colouriser', 'picture_inputs', 'save_png', 'colorize', 'demo_page', 'demo', 'explore',
+           'main']
 
 # %% ../nbs/09_cli.ipynb #cc15a126
 import contextvars, csv, inspect, json, math, os, platform, re, time
@@ -190,32 +191,41 @@ def _at_least(low:float, # the smallest value allowed
             raise CliError(f"--{name.replace('_', '-')} {v}: must be {'above' if above else 'at least'} {low:g}")
 
 LOSS_SETTINGS = ('l1', 'anchor', 'mode_seeking', 'hindsight', 'seek', 'tint', 'spread')  # recorded in run.json as the recipe resolved them
+WIDTH_SETTINGS = ('width', 'critic_width')  # recorded beside them: the networks' widths (None for the seed preset's)
+OLD_WIDTHS = dict(width=32, critic_width=64)  # what our recipes' runs trained with before the widths were recorded
 
 def _check_train_options(size, epochs, pretrain_epochs, bs, checkpoint_every, lr_g, lr_d, l1, anchor, mode_seeking,
-                         hindsight, valid_pct, preset, noise, upsample, device, tint=None, spread=None):
+                         hindsight, valid_pct, preset, noise, upsample, device, tint=None, spread=None, width=None, critic_width=None):
     "Every option of `train` that can be wrong on its own, checked before any folder is made or picture read"
     if size < 16: raise CliError(f"--size {size}: too small (at least 16)")
     stride = 2**(5 if preset == 'seed' else 4)
     if size % stride: raise CliError(f"--size {size}: not divisible by {stride}, the generator's total stride")
-    _at_least(1, epochs=epochs, bs=bs, checkpoint_every=checkpoint_every, hindsight=hindsight)
+    _at_least(1, epochs=epochs, bs=bs, checkpoint_every=checkpoint_every, hindsight=hindsight, width=width, critic_width=critic_width)
     _at_least(0, pretrain_epochs=pretrain_epochs, l1=l1, anchor=anchor, mode_seeking=mode_seeking, tint=tint, spread=spread)
     _at_least(0, above=True, lr_g=lr_g, lr_d=lr_d)
     if not 0 < valid_pct < 1:
         raise CliError(f"--valid-pct {valid_pct}: must be above 0 and below 1 (the run validates on that share and shows its colourings)")
     if (noise or upsample) and preset == 'seed': raise CliError("--noise and --upsample cannot change the seed preset's generator")
+    if (width or critic_width) and preset == 'seed': raise CliError("--width and --critic-width cannot change the seed preset's networks")
     if device not in (None, 'cpu', 'cuda'): raise CliError(f"--device {device}: use 'cpu' or 'cuda'")
     if device == 'cuda' and not torch.cuda.is_available(): raise CliError("--device cuda: no CUDA device is available")
 
 def _learner(dls, gan:str, preset:str|None, size:int, l1=None, anchor=None, mode_seeking=None, hindsight=None, noise=None, upsample=None,
-             seek=None, tint=None, spread=None):
+             seek=None, tint=None, spread=None, width=None, critic_width=None):
     "The recipe's learner with the command line's changes; with our recipes `--anchor` is the `--l1` weight unless given"
-    from anime_colorization.dcgan import dcgan_learner
-    from anime_colorization.wgan_gp import wgan_gp_learner
+    from anime_colorization.dcgan import dcgan_learner, DCGAN_WIDTHS
+    from anime_colorization.wgan_gp import wgan_gp_learner, WGAN_GP_WIDTHS
     if anchor is None and l1 is not None and preset is None: anchor = l1
+    recipe, widths = (dcgan_learner, DCGAN_WIDTHS) if gan == 'dcgan' else (wgan_gp_learner, WGAN_GP_WIDTHS)
     arch = {k: v for k, v in dict(noise=noise, upsample=upsample).items() if v}
-    gen = UNetGenerator(**arch, size=size) if arch else None
-    recipe = dcgan_learner if gan == 'dcgan' else wgan_gp_learner
-    return recipe(dls, preset=preset, l1=l1, mode_seeking=mode_seeking, hindsight=hindsight, anchor=anchor, seek=seek, tint=tint, spread=spread, generator=gen)
+    gen = UNetGenerator(**arch, width=width or widths[0], size=size) if arch else None
+    return recipe(dls, preset=preset, l1=l1, mode_seeking=mode_seeking, hindsight=hindsight, anchor=anchor, seek=seek, tint=tint, spread=spread,
+                  generator=gen, width=None if arch else width, critic_width=critic_width)
+
+def _widths(learn, preset:str|None)->dict:
+    "The widths of a learner's networks as run.json records them (None for the seed preset's, which no option changes)"
+    if preset == 'seed': return dict(width=None, critic_width=None)
+    return dict(width=learn.model.generator.config['width'], critic_width=learn.model.critic.config['width'])
 
 # %% ../nbs/09_cli.ipynb #23b3db66
 @call_parse
@@ -241,6 +251,8 @@ def train(data:str=None, # training pictures: a folder, a .zip, 'samples' (bundl
           noise:Annotated[str, "how z enters the generator (default: the recipe's)", dict(choices=list(NOISE_MODES))]=None,
           upsample:Annotated[str, "how the generator upsamples (default: the recipe's, nearest)", dict(choices=list(UPSAMPLES))]=None,
           hindsight:int=None, # noises per picture of the best-of-K L1 term (default: the recipe's, 4; 1 for plain L1)
+          width:int=None, # channels of the generator's first level (default: the recipe's; a resumed run keeps its own)
+          critic_width:int=None, # filters of the critic's first convolution (default: the recipe's; a resumed run keeps its own)
           valid_pct:float=0.1, # share of pictures (of characters, when known) kept for validation, above 0 and below 1
           white_background:bool=False, # keep only pictures with a mostly white border
           keep_grayscale:bool=False, # keep grayscale pictures
@@ -259,7 +271,7 @@ def train(data:str=None, # training pictures: a folder, a .zip, 'samples' (bundl
     import matplotlib.pyplot as plt
     out = Path(out).expanduser()
     _check_train_options(size, epochs, pretrain_epochs, bs, checkpoint_every, lr_g, lr_d, l1, anchor, mode_seeking,
-                         hindsight, valid_pct, preset, noise, upsample, device, tint, spread)
+                         hindsight, valid_pct, preset, noise, upsample, device, tint, spread, width, critic_width)
     source = data_source(data, size, 'train')
     before = _check_out(out, resume, overwrite)  # on every process: each refuses alike, none waits for another
     if device is None and int(os.environ.get('WORLD_SIZE', 1)) > 1 and torch.cuda.is_available():
@@ -272,11 +284,13 @@ def train(data:str=None, # training pictures: a folder, a .zip, 'samples' (bundl
     try:
         settings = dict(data=data, gan=gan, preset=preset, size=size, epochs=epochs, bs=bs, seed=seed, lr_g=lr_g, lr_d=lr_d, l1=l1,
                         anchor=anchor, mode_seeking=mode_seeking, seek=seek, tint=tint, spread=spread, noise=noise, upsample=upsample, hindsight=hindsight,
-                        valid_pct=valid_pct, white_background=white_background, keep_grayscale=keep_grayscale,
+                        width=width, critic_width=critic_width, valid_pct=valid_pct, white_background=white_background, keep_grayscale=keep_grayscale,
                         pretrain_epochs=pretrain_epochs)
         if resume:  # the loss weights are compared below as the recipe resolved them (defaults can change between versions)
             ran = json.loads((out/'run.json').read_text()).get('recipe') or dict(seek='all', tint=0.)  # before seek and tint existed
             ran.setdefault('spread', 0.)  # before the spread term existed
+            for k, v in OLD_WIDTHS.items(): ran.setdefault(k, None if preset == 'seed' else v)  # before the widths were recorded
+            width, critic_width = (ran[k] if given is None else given for k, given in (('width', width), ('critic_width', critic_width)))
             changed = {k: (before.get(k), v) for k, v in settings.items()
                        if k != 'epochs' and k not in ran and before.get(k) != v}
             if changed: raise CliError(f"{out}: --resume needs the run's own settings; these differ (run, now): {changed}")
@@ -291,12 +305,12 @@ def train(data:str=None, # training pictures: a folder, a .zip, 'samples' (bundl
         if len(dls.valid_ds) == 0:
             raise CliError(f"{data}: --valid-pct {valid_pct} of {len(dls.train_ds)} pictures leaves none for validation; raise it or add pictures")
         learn = _learner(dls, gan, preset, size, l1=l1, anchor=anchor, mode_seeking=mode_seeking, hindsight=hindsight, noise=noise,
-                         upsample=upsample, seek=seek, tint=tint, spread=spread)
-        recipe = {k: getattr(learn.loss_func, k) for k in LOSS_SETTINGS}
+                         upsample=upsample, seek=seek, tint=tint, spread=spread, width=width, critic_width=critic_width)
+        recipe = {**{k: getattr(learn.loss_func, k) for k in LOSS_SETTINGS}, **_widths(learn, preset)}
         if resume:
             if differ := {k: (ran[k], recipe.get(k)) for k in ran if ran[k] != recipe.get(k)}:
                 fix = ' '.join(f"--{k.replace('_', '-')} {v[0]}" for k, v in differ.items())
-                raise CliError(f"{out}: the run trained with other loss settings than this command gives (run, now): {differ}; "
+                raise CliError(f"{out}: the run trained with other recipe settings than this command gives (run, now): {differ}; "
                                f"pass {fix} to continue it as it was")
         bars = rank == 0 and sys.stdout.isatty()
         if not bars: learn.remove_cbs([cb for cb in learn.cbs if isinstance(cb, ProgressCallback)])

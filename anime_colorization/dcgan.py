@@ -7,12 +7,14 @@ from __future__ import annotations
 from torch import nn
 from fastai.learner import Learner
 from .unet import UNetGenerator, seed_generator
-from .gan import gan_learner, image_size, recipe_settings, seed_critic, patch_critic
+from .gan import gan_learner, image_size, recipe_settings, check_widths, seed_critic, patch_critic
 
 # %% auto #0
-__all__ = ['dcgan_learner']
+__all__ = ['DCGAN_WIDTHS', 'dcgan_learner']
 
 # %% ../nbs/04_dcgan.ipynb #203d78b7
+DCGAN_WIDTHS = (32, 64)  # our recipe's generator width (its first level's channels) and critic width (its first convolution's filters)
+
 def dcgan_learner(dls, # `DataLoaders` of `(L, LAB)` from `colorization_dls`
                   preset:str|None=None, # 'seed' for the original project's networks and settings; None for ours
                   l1:float|None=None, # weight of the L1 term (default: 0 for 'seed', 100 for ours)
@@ -25,14 +27,17 @@ def dcgan_learner(dls, # `DataLoaders` of `(L, LAB)` from `colorization_dls`
                   lr:tuple|None=None, # generator and critic learning rates (default: 1e-4 each for 'seed', 2e-4 for ours)
                   generator:nn.Module|None=None, # replaces the recipe's generator
                   critic:nn.Module|None=None, # replaces the recipe's critic
+                  width:int|None=None, # channels of the recipe's generator's first level (default: `DCGAN_WIDTHS`)
+                  critic_width:int|None=None, # filters of the recipe's critic's first convolution (default: `DCGAN_WIDTHS`)
                   **kwargs, # more `gan_learner` arguments (e.g. `betas`, `cbs`)
                  )->Learner:
     "A DCGAN learner (non-saturating BCE, one critic step per generator step)"
     size = image_size(dls)
+    check_widths(preset, width, critic_width, generator, critic)
     if preset == 'seed':
         g, d, dflt = seed_generator(size), seed_critic(size), dict(l1=0., mode_seeking=0., lr=(1e-4, 1e-4), hindsight=1, anchor=0., seek='all', tint=0., spread=0.)
     elif preset is None:
-        g, d = UNetGenerator(), patch_critic(spectral=True)
+        g, d = UNetGenerator(width=width or DCGAN_WIDTHS[0]), patch_critic(width=critic_width or DCGAN_WIDTHS[1], spectral=True)
         dflt = dict(l1=100., mode_seeking=0.05, lr=(2e-4, 2e-4), hindsight=4, anchor=100., seek='tint_free', tint=50., spread=0.)
     else: raise ValueError(f"preset must be 'seed' or None, not {preset!r}")
     args = recipe_settings(dflt, l1=l1, mode_seeking=mode_seeking, lr=lr, hindsight=hindsight, anchor=anchor, seek=seek, tint=tint, spread=spread)

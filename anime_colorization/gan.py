@@ -27,7 +27,7 @@ __all__ = ['CRITIC_NORMS', 'PADDINGS', 'CHECKPOINT_FORMAT', 'critic_norm', 'same
            'critic_config', 'critic_from_config', 'kept_buffers', 'plain', 'GANModel', 'gradient_penalty', 'full',
            'spread_gap', 'GANLoss', 'GANComponent', 'ab_l1', 'GANSwitcher', 'BF16Autocast', 'save_checkpoint',
            'load_checkpoint', 'GANCheckpoint', 'ShardedDL', 'DataParallelGAN', 'EpochLog', 'EpochLines', 'StopOnNaN',
-           'NoGANPhase', 'QuietRank', 'gan_splitter', 'gan_learner', 'image_size', 'recipe_settings',
+           'NoGANPhase', 'QuietRank', 'gan_splitter', 'gan_learner', 'image_size', 'recipe_settings', 'check_widths',
            'pretrain_generator', 'plot_gan_losses', 'show_colorings']
 
 # %% ../nbs/03_gan.ipynb #b9d539d4
@@ -742,6 +742,19 @@ def recipe_settings(defaults:dict, # the recipe's value for each setting
     "The recipe's `defaults`, overridden by every `given` value that is not None"
     if unknown := set(given) - set(defaults): raise TypeError(f"unknown recipe settings: {sorted(unknown)}")
     return {k: defaults[k] if given.get(k) is None else given[k] for k in defaults}
+
+def check_widths(preset:str|None, # the recipe's preset: 'seed' or None
+                 width:int|None, # the generator width asked for (None: the recipe's)
+                 critic_width:int|None, # the critic width asked for (None: the recipe's)
+                 generator:nn.Module|None=None, # a generator given instead of the recipe's
+                 critic:nn.Module|None=None, # a critic given instead of the recipe's
+                ):
+    "Refuse a width that cannot apply: the seed preset's networks are the original's, and a given network has its own"
+    for name, v, given, what in (('width', width, generator, 'generator'), ('critic_width', critic_width, critic, 'critic')):
+        if v is None: continue
+        if preset == 'seed': raise ValueError(f"{name}: the seed preset's networks are the original's; their widths cannot change")
+        if given is not None: raise ValueError(f"{name} sets the width of the recipe's own {what}, not of a {what} you give")
+        if int(v) != v or v < 1: raise ValueError(f"{name} must be a whole number of channels, at least 1, got {v}")
 
 # %% ../nbs/03_gan.ipynb #df9b971d
 def pretrain_generator(learn:Learner, # a GAN learner

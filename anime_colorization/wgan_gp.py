@@ -7,12 +7,14 @@ from __future__ import annotations
 from torch import nn
 from fastai.learner import Learner
 from .unet import UNetGenerator, seed_generator
-from .gan import gan_learner, image_size, recipe_settings, seed_critic, wgan_critic
+from .gan import gan_learner, image_size, recipe_settings, check_widths, seed_critic, wgan_critic
 
 # %% auto #0
-__all__ = ['wgan_gp_learner']
+__all__ = ['WGAN_GP_WIDTHS', 'wgan_gp_learner']
 
 # %% ../nbs/05_wgan_gp.ipynb #6b6ec059
+WGAN_GP_WIDTHS = (32, 64)  # our recipe's generator width (its first level's channels) and critic width (its first convolution's filters)
+
 def wgan_gp_learner(dls, # `DataLoaders` of `(L, LAB)` from `colorization_dls`
                     preset:str|None=None, # 'seed' for the original project's networks and settings; None for ours
                     l1:float|None=None, # weight of the L1 term (default: 0 for 'seed', 100 for ours)
@@ -27,15 +29,18 @@ def wgan_gp_learner(dls, # `DataLoaders` of `(L, LAB)` from `colorization_dls`
                     gp:float=10., # weight of the gradient penalty
                     generator:nn.Module|None=None, # replaces the recipe's generator
                     critic:nn.Module|None=None, # replaces the recipe's critic (it must not use BatchNorm)
+                    width:int|None=None, # channels of the recipe's generator's first level (default: `WGAN_GP_WIDTHS`)
+                    critic_width:int|None=None, # filters of the recipe's critic's first convolution (default: `WGAN_GP_WIDTHS`)
                     **kwargs, # more `gan_learner` arguments (e.g. `betas`, `cbs`)
                    )->Learner:
     "A WGAN-GP learner (Wasserstein loss, gradient penalty, `n_crit` critic steps per generator step)"
     size = image_size(dls)
+    check_widths(preset, width, critic_width, generator, critic)
     if preset == 'seed':
         g, d = seed_generator(size), seed_critic(size, norm=None)
         dflt, betas = dict(l1=0., mode_seeking=0., lr=(1e-4, 1e-4), hindsight=1, anchor=0., seek='all', tint=0., spread=0.), (0.5, 0.999)
     elif preset is None:
-        g, d = UNetGenerator(), wgan_critic()
+        g, d = UNetGenerator(width=width or WGAN_GP_WIDTHS[0]), wgan_critic(width=critic_width or WGAN_GP_WIDTHS[1])
         dflt, betas = dict(l1=100., mode_seeking=0.05, lr=(1e-4, 1e-4), hindsight=4, anchor=100., seek='all', tint=0., spread=0.), (0.5, 0.9)
     else: raise ValueError(f"preset must be 'seed' or None, not {preset!r}")
     d = critic or d

@@ -51,6 +51,13 @@ RECIPES = {
     # then the spread term: noises change colours where the z = 0 colouring misses the truth, and only there
     'dcgan_spread':         ('dcgan', dict(warmup=0.25, hindsight=4, anchor=100., upsample='nearest', seek='tint_free', tint=50., spread=100., like='dcgan_anchor_nearest')),
     'dcgan_spread30':       ('dcgan', dict(warmup=0.25, hindsight=4, anchor=100., upsample='nearest', seek='tint_free', tint=50., spread=30., like='dcgan_anchor_nearest')),
+    # issue 10, less arithmetic: the default (dcgan_tint_free_tint) with half-width networks, a generator of width 16
+    # (like the fast copy faces64_fast) and a critic of width 32. 'dcgan_lean' trains as many batches as the default
+    # (does it learn the same per batch?); 'dcgan_lean_time' as many as its own measured speed buys in the budget
+    'dcgan_lean':           ('dcgan', dict(warmup=0.25, hindsight=4, anchor=100., upsample='nearest', seek='tint_free', tint=50., width=16, critic_width=32, like='dcgan_anchor_nearest')),
+    'dcgan_lean_time':      ('dcgan', dict(warmup=0.25, hindsight=4, anchor=100., upsample='nearest', seek='tint_free', tint=50., width=16, critic_width=32)),
+    # the generator alone at half width (the critic as the default's), in its own measured speed's budget
+    'dcgan_lean_g_time':    ('dcgan', dict(warmup=0.25, hindsight=4, anchor=100., upsample='nearest', seek='tint_free', tint=50., width=16, critic_width=64)),
 }
 BASELINES = ('gray', 'mean_ab')
 TRAIN, EVAL = slice(0, 14000), slice(14000, 14200)   # SEED_BASELINE.md: sorted(files)[:14000] / [14000:14200]
@@ -83,13 +90,13 @@ def learner(recipe:str, train:np.ndarray, valid:np.ndarray, seed:int, device):
     size = train.shape[1]
     if kind == 'l1':
         gen = UNetGenerator(latent=0, upsample='transpose', size=size, seed=seed)
-        learn = dcgan_learner(dls, generator=gen, mode_seeking=0., hindsight=1, anchor=0., tint=0.)
+        learn = dcgan_learner(dls, generator=gen, critic_width=64, mode_seeking=0., hindsight=1, anchor=0., tint=0.)
     else:
         preset = opts.get('preset')
         gen = None if preset else UNetGenerator(noise=opts.get('noise', 'all_scales'), upsample=opts.get('upsample', 'transpose'),
-                                                size=size, seed=seed)
-        make = dcgan_learner if kind == 'dcgan' else wgan_gp_learner
-        learn = make(dls, preset=preset, generator=gen, hindsight=opts.get('hindsight', 1), anchor=opts.get('anchor', 0.),
+                                                width=opts.get('width', 32), size=size, seed=seed)
+        make = dcgan_learner if kind == 'dcgan' else wgan_gp_learner  # widths explicit: the recipes as they were measured
+        learn = make(dls, preset=preset, generator=gen, critic_width=None if preset else opts.get('critic_width', 64), hindsight=opts.get('hindsight', 1), anchor=opts.get('anchor', 0.),
                      seek=opts.get('seek', 'all'), tint=opts.get('tint', 0.), spread=opts.get('spread', 0.))  # explicit: the recipes as they were measured
         if preset: learn.model.generator.manual_seed(seed)
     learn.remove_cbs([cb for cb in learn.cbs if isinstance(cb, BF16Autocast)])

@@ -265,7 +265,7 @@ def test_resume_keeps_the_loss_a_run_trained_with_when_defaults_change(tmp_path,
     meta = json.loads((out/'run.json').read_text())
     del meta['recipe'], meta['settings']['seek'], meta['settings']['tint']
     (out/'run.json').write_text(json.dumps(meta))
-    one_line_error(call(*STRAIGHT[1:-2], '--out', out, '--resume'), 'other loss settings', '--seek all --tint 0.0')
+    one_line_error(call(*STRAIGHT[1:-2], '--out', out, '--resume'), 'other recipe settings', '--seek all --tint 0.0')
     r = call(*STRAIGHT[1:-2], '--seek', 'all', '--tint', '0', '--out', out, '--resume')  # as it trained: accepted
     assert r.returncode == 0 and 'all 3 epochs are already done' in r.stdout, r.stderr[-3000:]
     one_line_error(call(*STRAIGHT[1:-2], '--tint', '10', '--out', _copy_run(ref, tmp_path/'today'), '--resume'), "'tint': (50.0, 10.0)")
@@ -274,3 +274,32 @@ def test_resume_keeps_the_loss_a_run_trained_with_when_defaults_change(tmp_path,
     del meta['recipe']['spread'], meta['settings']['spread']
     (out/'run.json').write_text(json.dumps(meta))
     one_line_error(call(*STRAIGHT[1:-2], '--spread', '5', '--out', out, '--resume'), "'spread': (0.0, 5.0)")
+
+def test_a_resumed_run_keeps_the_widths_it_trained_with(tmp_path):
+    "run.json records the networks' widths; `--resume` takes them from there, refuses others, and a run from before they were recorded resumes with the widths of then"
+    from anime_colorization.dcgan import DCGAN_WIDTHS
+    from anime_colorization.cli import OLD_WIDTHS
+    narrow = ['--pretrain-epochs', '0', '--epochs', '1', '--width', '8', '--critic-width', '16']  # widths no default has
+    r = run(*QUICK, *narrow, '--out', tmp_path/'narrow')
+    assert r.returncode == 0, r.stderr[-2000:]
+    out = tmp_path/'narrow'
+    assert json.loads((out/'generator.json').read_text())['config']['width'] == 8
+    recipe = json.loads((out/'run.json').read_text())['recipe']
+    assert (recipe['width'], recipe['critic_width']) == (8, 16)
+    r = call(*QUICK, '--pretrain-epochs', '0', '--epochs', '1', '--out', out, '--resume')  # no --width: the run's own
+    assert r.returncode == 0 and 'all 1 epochs are already done' in r.stdout, r.stderr[-3000:]
+    one_line_error(call(*QUICK, '--pretrain-epochs', '0', '--epochs', '1', '--width', '12', '--out', out, '--resume'), "'width': (8, 12)", '--width 8')
+    one_line_error(call(*QUICK, '--preset', 'seed', '--width', '16', '--out', tmp_path/'seed'), '--width and --critic-width cannot change')
+    one_line_error(call(*QUICK, '--width', '0', '--out', tmp_path/'zero'), '--width 0', 'at least 1')
+    # a run whose run.json predates the widths: it trained with OLD_WIDTHS, whatever today's defaults are
+    old = tmp_path/'old'
+    r = run(*QUICK, '--pretrain-epochs', '0', '--epochs', '1', '--width', OLD_WIDTHS['width'], '--critic-width', OLD_WIDTHS['critic_width'], '--out', old)
+    assert r.returncode == 0, r.stderr[-2000:]
+    meta = json.loads((old/'run.json').read_text())
+    for k in ('width', 'critic_width'): del meta['recipe'][k], meta['settings'][k]
+    (old/'run.json').write_text(json.dumps(meta))
+    r = call(*QUICK, '--pretrain-epochs', '0', '--epochs', '1', '--out', old, '--resume')
+    assert r.returncode == 0 and 'all 1 epochs are already done' in r.stdout, r.stderr[-3000:]
+    if tuple(OLD_WIDTHS.values()) != DCGAN_WIDTHS:  # the control: today's defaults do not fit that checkpoint
+        one_line_error(call(*QUICK, '--pretrain-epochs', '0', '--epochs', '1', '--width', DCGAN_WIDTHS[0], '--critic-width', DCGAN_WIDTHS[1],
+                            '--out', old, '--resume'), "'width': (32, ")
