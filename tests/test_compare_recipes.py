@@ -50,3 +50,18 @@ def test_a_second_call_adds_nothing_already_there(small):
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-3000:]
     assert (out/'rows.jsonl').read_text() == before
+
+def test_every_recipe_builds_the_networks_it_was_measured_with(monkeypatch):
+    "The recipes pass their widths explicitly: a change of the library's default widths cannot change what a recipe trains"
+    sys.path.insert(0, str(ROOT/'benchmarks'))
+    import compare_recipes as cr
+    import anime_colorization.dcgan as dcgan, anime_colorization.wgan_gp as wgan_gp
+    from anime_colorization.data import SyntheticFaces
+    faces = SyntheticFaces(40, seed=0).images()
+    monkeypatch.setattr(dcgan, 'DCGAN_WIDTHS', (8, 8)); monkeypatch.setattr(wgan_gp, 'WGAN_GP_WIDTHS', (8, 8))  # other defaults
+    assert dcgan.dcgan_learner(cr.learner('l1_only', faces[:32], faces[32:], 0, 'cpu').dls).model.critic.config['width'] == 8, "the control"
+    expected = {'l1_only': (32, 64), 'dcgan_anchor_nearest': (32, 64), 'dcgan_tint_free_tint': (32, 64), 'wgan_gp_anchor_nearest': (32, 64),
+                'dcgan_lean': (16, 32), 'dcgan_lean_time': (16, 32), 'dcgan_lean_g_time': (16, 64), 'wgan_gp_lean_time': (16, 32)}
+    for recipe, widths in expected.items():
+        net = cr.learner(recipe, faces[:32], faces[32:], 0, 'cpu').model
+        assert (net.generator.config['width'], net.critic.config['width']) == widths, recipe
