@@ -12,10 +12,9 @@ from fastcore.script import call_parse, parse_cli, CliError
 from PIL import Image
 
 # %% auto #0
-__all__ = ['PNG_MAKER', 'SYNTHETIC_SEEDS', 'TEMP_FILES', 'RUN_FILES', 'LOSS_SETTINGS', 'WIDTH_SETTINGS', 'OLD_WIDTHS',
-           'EVAL_FILES', 'COMMANDS', 'check_writable', 'save_figure', 'data_source', 'one_line', 'data', 'command_line',
-           'train', 'evaluate', 'colouriser', 'picture_inputs', 'save_png', 'colorize', 'demo_page', 'demo', 'explore',
-           'main']
+__all__ = ['PNG_MAKER', 'SYNTHETIC_SEEDS', 'TEMP_FILES', 'RUN_FILES', 'LOSS_SETTINGS', 'OLD_WIDTHS', 'EVAL_FILES', 'COMMANDS',
+           'check_writable', 'save_figure', 'data_source', 'one_line', 'data', 'command_line', 'train', 'evaluate',
+           'colouriser', 'picture_inputs', 'save_png', 'colorize', 'demo_page', 'demo', 'explore', 'main']
 
 # %% ../nbs/09_cli.ipynb #cc15a126
 import contextvars, csv, inspect, json, math, os, platform, re, time
@@ -191,8 +190,7 @@ def _at_least(low:float, # the smallest value allowed
             raise CliError(f"--{name.replace('_', '-')} {v}: must be {'above' if above else 'at least'} {low:g}")
 
 LOSS_SETTINGS = ('l1', 'anchor', 'mode_seeking', 'hindsight', 'seek', 'tint', 'spread')  # recorded in run.json as the recipe resolved them
-WIDTH_SETTINGS = ('width', 'critic_width')  # recorded beside them: the networks' widths (None for the seed preset's)
-OLD_WIDTHS = dict(width=32, critic_width=64)  # what our recipes' runs trained with before the widths were recorded
+OLD_WIDTHS = dict(width=32, critic_width=64)  # our recipes' widths before run.json recorded them beside the loss settings
 
 def _check_train_options(size, epochs, pretrain_epochs, bs, checkpoint_every, lr_g, lr_d, l1, anchor, mode_seeking,
                          hindsight, valid_pct, preset, noise, upsample, device, tint=None, spread=None, width=None, critic_width=None):
