@@ -210,6 +210,10 @@ def run(args):
     grids = dict(np.load(out/'grids.npz')) if (out/'grids.npz').exists() else {}  # earlier runs' grids in this folder stay
     done = {(d['recipe'], d['train_seed']) for d in map(json.loads, rows_file.read_text().splitlines())} if rows_file.exists() else set()
     jobs = [j for j in jobs if j not in done]
+    untimed = sorted({r for r, _ in jobs if r not in BASELINES and r not in timing['recipes'] and RECIPES[r][1].get('like') not in timing['recipes']})
+    if untimed:  # before any training: a budget in minutes needs each recipe's measured seconds per batch
+        sys.exit(f"{args.timing}: no seconds per batch for {', '.join(untimed)}; measure them (compare_recipes.py measure --recipes ...) "
+                 f"or pass a timing file that has them (the half-width recipes: benchmarks/results/lean/timing.json)")
     def collect(res, r, s):
         rows, grid = res
         with rows_file.open('a') as f:

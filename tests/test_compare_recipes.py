@@ -65,3 +65,15 @@ def test_every_recipe_builds_the_networks_it_was_measured_with(monkeypatch):
     for recipe, widths in expected.items():
         net = cr.learner(recipe, faces[:32], faces[32:], 0, 'cpu').model
         assert (net.generator.config['width'], net.critic.config['width']) == widths, recipe
+
+def test_a_recipe_without_a_measured_speed_is_refused_before_training(tmp_path):
+    "A budget in minutes needs the recipe's seconds per batch: without them the run stops at once, naming the recipe and the file"
+    timing = tmp_path/'timing.json'
+    timing.write_text(json.dumps({'recipes': {'l1_only': {'l1': 1.0}}}))
+    cmd = [sys.executable, str(SCRIPT), 'run', '--synthetic', '64', '--timing', str(timing), '--minutes', '0.05', '--seeds', '0',
+           '--no-baselines', '--recipes', 'l1_only', 'dcgan_lean_time', '--device', 'cpu', '--out', str(tmp_path/'out')]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1 and 'no seconds per batch for dcgan_lean_time' in r.stderr and str(timing) in r.stderr, r.stderr[-2000:]
+    assert not (tmp_path/'out'/'rows.jsonl').exists(), "nothing trained, not even the recipe that has a timing"
+    r = subprocess.run([*cmd[:cmd.index('dcgan_lean_time')], *cmd[cmd.index('dcgan_lean_time') + 1:]], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0 and (tmp_path/'out'/'rows.jsonl').exists(), r.stderr[-2000:]  # the control: the timed recipe alone runs
