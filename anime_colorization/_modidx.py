@@ -68,6 +68,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                        'anime_colorization/colorize.py'),
                                              'anime_colorization.colorize._alpha': ( 'colorize.html#_alpha',
                                                                                      'anime_colorization/colorize.py'),
+                                             'anime_colorization.colorize._bisect_chroma': ( 'colorize.html#_bisect_chroma',
+                                                                                             'anime_colorization/colorize.py'),
                                              'anime_colorization.colorize._const': ( 'colorize.html#_const',
                                                                                      'anime_colorization/colorize.py'),
                                              'anime_colorization.colorize._from_array': ( 'colorize.html#_from_array',

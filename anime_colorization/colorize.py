@@ -135,6 +135,25 @@ def _rgb_of_f(fy:Tensor, # f(Y) of the lightness, `(L + 16)/116`, broadcasting w
     for c in range(3): torch.mul(x, m[c][0], out=out[:, c]).add_(z, alpha=m[c][2]).add_(y_rgb[c])
     return out
 
+def _bisect_chroma(a:Tensor, # CIELAB a of the pixels to fit `(P,)`
+                   b:Tensor, # CIELAB b `(P,)`
+                   fy:Tensor, # f(Y) of their lightness `(P,)`
+                   y_rgb:Tensor, # the linear RGB that Y alone gives `(3, P)`
+                   steps:int, # bisection steps
+                   tol:float, # how far outside [0, 1] a linear RGB value may be
+                  )->Tensor: # the scale of each pixel's AB, a multiple of `2**-steps` in [0, 1)
+    "`fit_gamut`'s bisection of the chroma, on buffers reused across steps (the same floats as `_rgb_of_f` gives)"
+    m, lo = RGB_FROM_XYZN.tolist(), torch.zeros_like(a)
+    mid, t, x, z = (torch.empty_like(a) for _ in range(4))
+    rgb = torch.empty(3, len(a), dtype=a.dtype, device=a.device)
+    for k in range(steps):  # hi - lo is 2**-k, so the midpoint is lo + 2**-(k + 1) exactly
+        torch.add(lo, 2.0**-(k + 1), out=mid)
+        lab_f_inv(torch.mul(a, mid, out=t).div_(500).add_(fy), out=x)
+        lab_f_inv(torch.sub(fy, torch.mul(b, mid, out=t).div_(200), out=t).clamp_min_(0), out=z)
+        for c in range(3): torch.mul(x, m[c][0], out=rgb[c]).add_(z, alpha=m[c][2]).add_(y_rgb[c])
+        lo = torch.where((rgb.amin(0) >= -tol).logical_and_(rgb.amax(0) <= 1 + tol), mid, lo)
+    return lo
+
 def _srgb8(l:Tensor, # lightness `(1, h, w)` in [0, 100], shared by all colourings
            ab:Tensor, # AB `(n, 2, h, w)` in CIELAB units (overwritten)
            gamut:bool=True, # `fit_gamut` first; False clips RGB
@@ -151,11 +170,7 @@ def _srgb8(l:Tensor, # lightness `(1, h, w)` in [0, 100], shared by all colourin
         i, y, x = (~inside(rgb)).nonzero(as_tuple=True)
         if len(i):  # bisect the chroma of just those pixels, as `fit_gamut` does
             a, b, f, yr = ab[i, 0, y, x], ab[i, 1, y, x], fy[0, y, x], y_rgb[:, y, x]
-            lo, hi = torch.zeros_like(a), torch.ones_like(a)
-            for _ in range(steps):
-                mid = (lo + hi)/2
-                ok = inside(_rgb_of_f(f, yr, a*mid, b*mid))
-                lo, hi = torch.where(ok, mid, lo), torch.where(ok, hi, mid)
+            lo = _bisect_chroma(a, b, f, yr, steps, tol)
             rgb[i, :, y, x] = _rgb_of_f(f, yr, a*lo, b*lo)
     srgb = linear_to_srgb(rgb.clamp_(0, 1), out=torch.empty_like(rgb))
     return srgb.mul_(255).round_().to(torch.uint8).permute(0, 2, 3, 1)

@@ -8,6 +8,9 @@
    way they were computed before: the network (`InferenceUNet`) against the generator as trained (eval mode,
    channels-last, the picture's L repeated for each noise), and the join against `fit_gamut` then `lab_to_rgb`.
    With the fast copy `faces64_fast` (if shipped): the same call, timed alternately against `faces64`'s.
+   With --keras-python (a Python that has TensorFlow): also against the original's generator rebuilt in Keras
+   (`keras_original.py`), one batched predict of 25 at 128 px, timed alternately with both calls in the same run, as
+   the 497 ms constant was measured in another session at another speed of this shared machine.
 2. A 1024x1024 picture end to end, PNG bytes in to PNG bytes out (decode, L, network, join at full size, encode),
    against the same with the join done by upsampling a full-size float AB at once (`F.interpolate`).
 3. Start-up of `anime-colorize --help` in a fresh process, against the same with the training code imported first.
@@ -65,12 +68,36 @@ def join_plain(picture, ab):
     fitted = fit_gamut(l.reshape(-1), big.permute(1, 0, 2, 3).reshape(2, -1)).view(2, len(ab), H, W).permute(1, 0, 2, 3)
     return lab_to_rgb(torch.cat([l, fitted], 1)).mul_(255).round_().to(torch.uint8).permute(0, 2, 3, 1).numpy()
 
+class KerasOriginal:
+    "`keras_original.py --serve` in a process of its own: `time()` runs one batched predict there and returns its seconds"
+    def __init__(self, python, size=128, n=25):
+        self.proc = subprocess.Popen([python, str(Path(__file__).parent/'keras_original.py'), '--serve', '--size', str(size), '--n', str(n)],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        ready = self.proc.stdout.readline().split()
+        if not ready or ready[0] != 'ready': raise RuntimeError(f"{python} could not run keras_original.py (is TensorFlow installed there?)")
+        self.params, self.tf_version = int(ready[1]), ready[2]
+    def time(self):
+        self.proc.stdin.write('\n'); self.proc.stdin.flush()
+        return float(self.proc.stdout.readline())/1e3
+    def close(self): self.proc.stdin.close(); self.proc.wait()
+
+def timed_many(fs, reps, settle=0.3):
+    "Medians of the functions of `fs` (name -> function returning None, or its own measured seconds), timed in turn"
+    for f in fs.values(): f()
+    ts = {k: [] for k in fs}
+    for _ in range(reps):
+        for k, f in fs.items():
+            time.sleep(settle)  # the other process's idle threads stop spinning before the next one is timed
+            t = time.perf_counter(); own = f(); ts[k].append(own if own is not None else time.perf_counter() - t)
+    return {k: statistics.median(v) for k, v in ts.items()}
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--reps', type=int, default=15)
     p.add_argument('--folder', type=int, default=1000, help='pictures in the folder of part 4 (0 skips it)')
     p.add_argument('--large', type=int, default=8000, help='side of the very large picture of part 5 (0 skips it)')
     p.add_argument('--out', help='also write the report here')
+    p.add_argument('--keras-python', help="a Python with TensorFlow: time the original's generator rebuilt in Keras in the same run")
     args = p.parse_args()
     lines = []
     say = lambda s: (print(s, flush=True), lines.append(s))
@@ -107,6 +134,16 @@ def main():
         say(f"the same 25 colourings with the fast copy faces64_fast: one call {fast_call*1e3:.0f} ms, against {full_call*1e3:.0f} ms "
             f"with faces64 in the same run -> {KERAS_25_AT_128_MS/1e3/fast_call:.1f}x faster than the original (target: 10x); "
             f"its network {fast_net*1e3:.1f} ms (faces64's: {full_net*1e3:.1f} ms)")
+        if args.keras_python:
+            keras = KerasOriginal(args.keras_python)
+            t = timed_many({'keras': keras.time, 'fast': lambda: (fast(fprep, z=z), None)[1],
+                            'full': lambda: (col(prepared, z=z), None)[1]}, args.reps)
+            keras.close()
+            say(f"the original's generator rebuilt in Keras (TensorFlow {keras.tf_version}, {keras.params:,} parameters "
+                f"against the original's 8.64M), one batched predict of 25 at 128 px, timed in turn with both calls: "
+                f"{t['keras']*1e3:.0f} ms (the {KERAS_25_AT_128_MS} ms constant was measured in another session); "
+                f"faces64_fast's call {t['fast']*1e3:.0f} ms ({t['keras']/t['fast']:.1f}x faster), faces64's "
+                f"{t['full']*1e3:.0f} ms ({t['keras']/t['full']:.1f}x faster)")
     big = Image.open(face).resize((1024, 1024), Image.LANCZOS)
     data = png_bytes(big)
     end_to_end = timed(lambda: png_bytes(col.typical(Image.open(io.BytesIO(data)))), args.reps)
