@@ -33,6 +33,7 @@ from anime_colorization.data import sample_faces
 from anime_colorization.lab import rgb_to_l, lab_to_rgb, AB_SCALE
 
 KERAS_25_AT_128_MS = 497  # SEED_BASELINE.md: the original's one batched predict of 25 colourings at 128 px
+KERAS_25_AT_64_MS = 130   # ... and at 64 px (DCGAN)
 
 def timed(f, reps):
     f()  # warm-up
@@ -135,15 +136,16 @@ def main():
             f"with faces64 in the same run -> {KERAS_25_AT_128_MS/1e3/fast_call:.1f}x faster than the original (target: 10x); "
             f"its network {fast_net*1e3:.1f} ms (faces64's: {full_net*1e3:.1f} ms)")
         if args.keras_python:
-            keras = KerasOriginal(args.keras_python)
-            t = timed_many({'keras': keras.time, 'fast': lambda: (fast(fprep, z=z), None)[1],
+            keras, keras64 = KerasOriginal(args.keras_python), KerasOriginal(args.keras_python, size=64)
+            t = timed_many({'keras': keras.time, 'keras64': keras64.time, 'fast': lambda: (fast(fprep, z=z), None)[1],
                             'full': lambda: (col(prepared, z=z), None)[1]}, args.reps)
-            keras.close()
+            keras.close(); keras64.close()
             say(f"the original's generator rebuilt in Keras (TensorFlow {keras.tf_version}, {keras.params:,} parameters "
                 f"against the original's 8.64M), one batched predict of 25 at 128 px, timed in turn with both calls: "
                 f"{t['keras']*1e3:.0f} ms (the {KERAS_25_AT_128_MS} ms constant was measured in another session); "
                 f"faces64_fast's call {t['fast']*1e3:.0f} ms ({t['keras']/t['fast']:.1f}x faster), faces64's "
-                f"{t['full']*1e3:.0f} ms ({t['keras']/t['full']:.1f}x faster)")
+                f"{t['full']*1e3:.0f} ms ({t['keras']/t['full']:.1f}x faster); the rebuild at 64 px: {t['keras64']*1e3:.0f} ms "
+                f"(SEED_BASELINE.md's original at 64 px: {KERAS_25_AT_64_MS} ms)")
     big = Image.open(face).resize((1024, 1024), Image.LANCZOS)
     data = png_bytes(big)
     end_to_end = timed(lambda: png_bytes(col.typical(Image.open(io.BytesIO(data)))), args.reps)
