@@ -29,6 +29,8 @@ from anime_colorization.dcgan import dcgan_learner
 from anime_colorization.wgan_gp import wgan_gp_learner
 from anime_colorization.evaluation import evaluate, colourings, realism, ConstantAB
 from anime_colorization.lab import source_pictures
+sys.path.insert(0, str(Path(__file__).parent))
+from gate_prototype import GatedGenerator, GateLoss
 
 # name: (GAN, settings). 'warmup' is the share of the budget spent on L1-only generator training first (NoGAN).
 RECIPES = {
@@ -51,6 +53,9 @@ RECIPES = {
     # then the spread term: noises change colours where the z = 0 colouring misses the truth, and only there
     'dcgan_spread':         ('dcgan', dict(warmup=0.25, hindsight=4, anchor=100., upsample='nearest', seek='tint_free', tint=50., spread=100., like='dcgan_anchor_nearest')),
     'dcgan_spread30':       ('dcgan', dict(warmup=0.25, hindsight=4, anchor=100., upsample='nearest', seek='tint_free', tint=50., spread=30., like='dcgan_anchor_nearest')),
+    # a prototype (gate_prototype.py): the spread recipe with a gate, predicted from L, that scales each noise's change
+    # pixel by pixel; as many batches as the default (each costs more: one more generator pass per colouring)
+    'dcgan_gate_spread':    ('dcgan', dict(warmup=0.25, hindsight=4, anchor=100., upsample='nearest', seek='tint_free', tint=50., spread=100., gate=(20., 10.), like='dcgan_anchor_nearest')),
     # issue 10, less arithmetic: the default (dcgan_tint_free_tint) with half-width networks, a generator of width 16
     # (like the fast copy faces64_fast) and a critic of width 32. 'dcgan_lean' trains as many batches as the default
     # (does it learn the same per batch?); 'dcgan_lean_time' as many as its own measured speed buys in the budget
@@ -97,10 +102,12 @@ def learner(recipe:str, train:np.ndarray, valid:np.ndarray, seed:int, device):
         preset = opts.get('preset')
         gen = None if preset else UNetGenerator(noise=opts.get('noise', 'all_scales'), upsample=opts.get('upsample', 'transpose'),
                                                 width=opts.get('width', 32), size=size, seed=seed)
+        if opts.get('gate'): gen = GatedGenerator(gen, UNetGenerator(latent=0, width=8, size=size, seed=seed))
         make = dcgan_learner if kind == 'dcgan' else wgan_gp_learner  # widths explicit: the recipes as they were measured
         learn = make(dls, preset=preset, generator=gen, critic_width=None if preset else opts.get('critic_width', 64), hindsight=opts.get('hindsight', 1), anchor=opts.get('anchor', 0.),
                      seek=opts.get('seek', 'all'), tint=opts.get('tint', 0.), spread=opts.get('spread', 0.))  # explicit: the recipes as they were measured
         if preset: learn.model.generator.manual_seed(seed)
+        if opts.get('gate'): learn.loss_func = GateLoss.of(learn.loss_func, *opts['gate'])
     learn.remove_cbs([cb for cb in learn.cbs if isinstance(cb, BF16Autocast)])
     return learn
 
@@ -195,7 +202,7 @@ def job(recipe, seed, args, timing):
         if n == total and seed == 0:
             nonlocal grid
             grid = _grid(g, valid[:args.grid_faces], args.grid_noises, 0)
-            if args.keep: export_generator(g, Path(args.out)/f"{recipe}.safetensors")
+            if args.keep and isinstance(g, UNetGenerator): export_generator(g, Path(args.out)/f"{recipe}.safetensors")
     _fit(learn, Budget(n_l1, n_gan, snaps, snapshot))
     return rows, grid
 

@@ -17,7 +17,8 @@ the picture's own noise's colouring beside the best of K (`OwnLoss`, here only):
 L1 term pulls every noise back hard, where it is spread over several colours (hair) its pull near the median is weak,
 so mode seeking should find it cheapest to vary the colour there; and mode seeking that rewards only the share of
 each picture's pixels that changed most (`SparseSeekLoss`, here only), so that a change confined to the hair earns
-the whole reward and the critic and L1 terms are free to pull everything else back; and the spread term
+the whole reward and the critic and L1 terms are free to pull everything else back; a gate predicted from L alone
+that scales each noise's change pixel by pixel (`gate_prototype.py`; given as (tau in AB units, weight)); and the spread term
 (`GANLoss(spread=, spread_tol=)`, given as (weight, tolerance in AB units)): two noises' colourings differ block by
 block as much as the z = 0 colouring misses the truth there. Variants ending in `_long` train 32 adversarial epochs
 instead of 8 (about 3 minutes): at 8 no variant separates the regions, the default included. Each run also probes its critic
@@ -29,6 +30,7 @@ like real faces cannot teach the generator to keep the skin.
 import sys, json, time
 from pathlib import Path
 import numpy as np, torch
+import torch.nn as nn, torch.nn.functional as F
 from fastai.torch_core import set_seed
 from anime_colorization.data import SyntheticFaces
 from anime_colorization.datablock import colorization_dls
@@ -38,6 +40,7 @@ from anime_colorization.lab import AB_SCALE, rgb_to_lab, normalize_lab
 from anime_colorization.gan import patch_mean
 from anime_colorization.dcgan import dcgan_learner
 from anime_colorization.evaluation import colourings, hair_modes, mode_coverage, tint_split, region_change
+from gate_prototype import GatedGenerator, GateLoss
 
 SIZE = 32
 HELD = SyntheticFaces(64, size=SIZE, seed=99)
@@ -66,6 +69,10 @@ VARIANTS = {
     'spread100_noms_long': dict(spread=(100., 0.), mode_seeking=0., epochs=32),
     'spread100_tol6_noms_long': dict(spread=(100., 6.), mode_seeking=0., epochs=32),
     'spread100_tol6_long': dict(spread=(100., 6.), epochs=32),
+    'gate20_long': dict(gate=(20., 10.), epochs=32),
+    'gate10_long': dict(gate=(10., 10.), epochs=32),
+    'gate20_spread_long': dict(gate=(20., 10.), spread=(100., 6.), epochs=32),
+    'gate40_spread_long': dict(gate=(40., 10.), spread=(100., 6.), epochs=32),
 }  # keep=(weight, tol): KeepLoss's penalty weight and tolerance in AB units; own: OwnLoss's weight; sparse: SparseSeekLoss's share
 
 class KeepLoss(GANLoss):
@@ -129,11 +136,13 @@ def run(name:str, seed:int)->dict:
     "One toy run of variant `name` with training seed `seed`, measured"
     v = dict(VARIANTS[name])
     gen, crit, keep, own, sparse = v.pop('gen', {}), v.pop('crit', {}), v.pop('keep', None), v.pop('own', None), v.pop('sparse', None)
-    n_crit, spread, epochs = v.pop('n_crit', None), v.pop('spread', None), v.pop('epochs', 8)
+    n_crit, spread, epochs, gate = v.pop('n_crit', None), v.pop('spread', None), v.pop('epochs', 8), v.pop('gate', None)
     set_seed(seed)
     dls = colorization_dls(SyntheticFaces(640, size=SIZE, seed=0), size=SIZE, bs=32)
     t0 = time.time()
-    learn = dcgan_learner(dls, generator=UNetGenerator(depth=3, width=16, **gen),
+    generator = UNetGenerator(depth=3, width=16, **gen)
+    if gate: generator = GatedGenerator(generator, UNetGenerator(depth=3, width=8, latent=0))
+    learn = dcgan_learner(dls, generator=generator,
                           critic=patch_critic(**{'width': 32, 'n_layers': 2, 'spectral': True, **crit}), **v)
     if n_crit: learn.gan_switcher.n_crit = n_crit
     if keep:
@@ -148,6 +157,8 @@ def run(name:str, seed:int)->dict:
         o = learn.loss_func
         learn.loss_func = SparseSeekLoss(o.model, o.adversarial, o.adv_weight, o.l1, 0., o.gp, o.hindsight, o.anchor, o.seek, o.tint)
         learn.loss_func.ms_w, learn.loss_func.share = o.mode_seeking, sparse
+    if gate:  # (tau in AB units, weight)
+        learn.loss_func = GateLoss.of(learn.loss_func, *gate)
     if spread:  # (weight, tolerance in AB units)
         learn.loss_func.spread, learn.loss_func.spread_tol = spread
     with learn.no_bar(), learn.no_logging():
