@@ -3,7 +3,7 @@
 The colouring of noise z is `zero + gate(L) * (own - zero)`: the z = 0 colouring, plus the noise's change scaled pixel
 by pixel by a gate in [0, 1]. A small deterministic U-Net predicts the gate from L; it learns (`GateLoss`, its only
 gradient) how far the z = 0 colouring misses the truth there, `|AB_zero - AB_true| / tau` smoothed over 5x5 pixels and
-capped at 1. Where colour is predictable from L (skin, background) the gate is small and no noise can move it much;
+capped at 1 (or that raised to a power). Where colour is predictable from L (skin, background) the gate is small and no noise can move it much;
 where it is not (hair, eyes, clothes) the gate is open. The z = 0 colouring itself is untouched. Each colouring costs
 one more pass of the colouriser (its z = 0 colouring; in a colouriser of many noises that pass would be shared).
 `skin_screen.py` screens it on toy runs, `compare_recipes.py` ('dcgan_gate_spread') on the comparison's budget.
@@ -32,10 +32,10 @@ class GatedGenerator(nn.Module):
 class GateLoss(GANLoss):
     "`GANLoss` plus the gate's own term: it learns, from L, how far the z = 0 colouring misses the truth (AB units / `tau`, at most 1)"
     @classmethod
-    def of(cls, o:GANLoss, tau:float, weight:float):
-        "`o`'s settings, with the gate's term"
+    def of(cls, o:GANLoss, tau:float, weight:float, power:float=1.):
+        "`o`'s settings, with the gate's term (its target raised to `power`: above 1 shuts the gate harder where z = 0 is nearly right)"
         new = cls(o.model, o.adversarial, o.adv_weight, o.l1, o.mode_seeking, o.gp, o.hindsight, o.anchor, o.seek, o.tint, o.spread, o.spread_tol)
-        new.gate_tau, new.gate_w = tau, weight
+        new.gate_tau, new.gate_w, new.gate_power = tau, weight, power
         return new
     def generator_loss(self, fake, real):
         loss = super().generator_loss(fake, real)
@@ -44,6 +44,6 @@ class GateLoss(GANLoss):
         with torch.no_grad(), kept_buffers(g.base): zero = g.base(l, torch.zeros_like(own_z))[:, 1:]
         g.last_z = own_z
         err = F.avg_pool2d((zero - real[:, 1:]).norm(dim=1, keepdim=True)*AB_SCALE, 5, stride=1, padding=2, count_include_pad=False)
-        gate = (g.gate_map(l) - (err/self.gate_tau).clamp(0, 1)).abs().mean()
+        gate = (g.gate_map(l) - (err/self.gate_tau).clamp(0, 1)**self.gate_power).abs().mean()
         self.components['g_gate'] = gate.detach()
         return loss + self.gate_w*gate

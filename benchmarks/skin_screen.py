@@ -73,6 +73,7 @@ VARIANTS = {
     'gate10_long': dict(gate=(10., 10.), epochs=32),
     'gate20_spread_long': dict(gate=(20., 10.), spread=(100., 6.), epochs=32),
     'gate40_spread_long': dict(gate=(40., 10.), spread=(100., 6.), epochs=32),
+    'gate20sq_spread_long': dict(gate=(20., 10., 2.), spread=(100., 6.), epochs=32),
 }  # keep=(weight, tol): KeepLoss's penalty weight and tolerance in AB units; own: OwnLoss's weight; sparse: SparseSeekLoss's share
 
 class KeepLoss(GANLoss):
@@ -157,7 +158,7 @@ def run(name:str, seed:int)->dict:
         o = learn.loss_func
         learn.loss_func = SparseSeekLoss(o.model, o.adversarial, o.adv_weight, o.l1, 0., o.gp, o.hindsight, o.anchor, o.seek, o.tint)
         learn.loss_func.ms_w, learn.loss_func.share = o.mode_seeking, sparse
-    if gate:  # (tau in AB units, weight)
+    if gate:  # (tau in AB units, weight[, power])
         learn.loss_func = GateLoss.of(learn.loss_func, *gate)
     if spread:  # (weight, tolerance in AB units)
         learn.loss_func.spread, learn.loss_func.spread_tol = spread
