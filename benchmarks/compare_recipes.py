@@ -56,6 +56,8 @@ RECIPES = {
     # a prototype (gate_prototype.py): the spread recipe with a gate, predicted from L, that scales each noise's change
     # pixel by pixel; as many batches as the default (each costs more: one more generator pass per colouring)
     'dcgan_gate_spread':    ('dcgan', dict(warmup=0.25, hindsight=4, anchor=100., upsample='nearest', seek='tint_free', tint=50., spread=100., gate=(20., 10.), like='dcgan_anchor_nearest')),
+    # the same with the gate's target squared: shut harder where the z = 0 colouring is nearly right
+    'dcgan_gate2_spread':   ('dcgan', dict(warmup=0.25, hindsight=4, anchor=100., upsample='nearest', seek='tint_free', tint=50., spread=100., gate=(20., 10., 2.), like='dcgan_anchor_nearest')),
     # issue 10, less arithmetic: the default (dcgan_tint_free_tint) with half-width networks, a generator of width 16
     # (like the fast copy faces64_fast) and a critic of width 32. 'dcgan_lean' trains as many batches as the default
     # (does it learn the same per batch?); 'dcgan_lean_time' as many as its own measured speed buys in the budget
