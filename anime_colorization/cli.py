@@ -14,7 +14,7 @@ from PIL import Image
 # %% auto #0
 __all__ = ['PNG_MAKER', 'SYNTHETIC_SEEDS', 'TEMP_FILES', 'RUN_FILES', 'LOSS_SETTINGS', 'OLD_WIDTHS', 'EVAL_FILES', 'COMMANDS',
            'check_writable', 'save_figure', 'data_source', 'one_line', 'data', 'command_line', 'train', 'evaluate',
-           'colouriser', 'picture_inputs', 'save_png', 'colorize', 'demo_page', 'demo', 'explore', 'main']
+           'colouriser', 'picture_inputs', 'save_png', 'colorize', 'gate', 'demo_page', 'demo', 'explore', 'main']
 
 # %% ../nbs/09_cli.ipynb #cc15a126
 import contextvars, csv, inspect, json, math, os, platform, re, time
@@ -453,11 +453,12 @@ def evaluate(weights:str=None, # an exported generator (.safetensors, e.g. a run
 # %% ../nbs/09_cli.ipynb #9524e842
 def colouriser(weights:str|None, # a shipped generator's name, an exported generator file, or None for the default
                device:str|None=None, # 'cpu' or 'cuda' (default: CUDA when present)
+               gate:bool=True, # through the chroma gate beside the weights, when there is one
               )->Colorizer:
     "The `Colorizer` that `--weights` names, with a one-line error when it cannot be loaded"
     try:
-        if weights is None or weights in pretrained_names(): return Colorizer.from_pretrained(weights or DEFAULT_WEIGHTS, device)
-        return Colorizer.load(weights, device)
+        if weights is None or weights in pretrained_names(): return Colorizer.from_pretrained(weights or DEFAULT_WEIGHTS, device, gate)
+        return Colorizer.load(weights, device, gate=gate)
     except FileNotFoundError: raise CliError(f"{weights}: no such generator file (shipped: {', '.join(pretrained_names())})") from None
     except (ValueError, RuntimeError) as e: raise CliError(one_line(str(e))) from None
 
@@ -498,6 +499,7 @@ def colorize(*inputs:str, # pictures: files, folders (searched recursively) or .
              grid:bool=False, # also write one sheet per picture with the gray input and all its colourings
              typical:bool=False, # also write the z = 0 colouring, the most accurate single guess
              bs:int=64, # pictures x variants per network batch
+             no_gate:bool=False, # let every noise change every pixel (without the chroma gate that keeps skin and background)
              device:str=None, # 'cpu' or 'cuda' (default: CUDA when present)
             ):
     "Colour pictures: one PNG per variant at the picture's own size, named after it, in --out"
@@ -506,7 +508,7 @@ def colorize(*inputs:str, # pictures: files, folders (searched recursively) or .
     _at_least(1, variants=variants, bs=bs)
     out = Path(out).expanduser()
     if out.exists() and not out.is_dir(): raise CliError(f"--out {out}: is a file, not a folder")
-    col = colouriser(weights, device)
+    col = colouriser(weights, device, gate=not no_gate)
     found, bad = picture_inputs(list(inputs))
     for text, reason in bad: print(f"{text}: {reason}", file=sys.stderr)
     planned, stems = {}, {}
@@ -538,15 +540,63 @@ def colorize(*inputs:str, # pictures: files, folders (searched recursively) or .
     print(f"coloured {done} of {total} pictures ({variants} variants each) into {out}")
     if failed: raise CliError(f"{failed} of {total} inputs failed (listed above)")
 
+# %% ../nbs/09_cli.ipynb #4388c1c5
+@call_parse
+def gate(weights:str=None, # the generator: an exported file, e.g. a run's generator.safetensors
+         data:str=None, # the pictures it was trained on: a folder, a .zip, 'samples' or 'synthetic[:N]'
+         out:str=None, # the gate file to write (default: beside the weights, NAME.gate.safetensors, where colouring finds it)
+         epochs:int=4, # passes over the pictures
+         bs:int=64, # batch size
+         valid_pct:float=0.05, # share of pictures kept to report the fit on, above 0 and below 1
+         seed:int=0, # seed of the split, the order and the gate's initial weights
+         overwrite:bool=False, # replace --out even if it is not a chroma gate
+         device:str=None, # 'cpu' or 'cuda' (default: CUDA when present)
+         cache_dir:str=None, # where decoded pictures are cached
+        ):
+    "Fit the chroma gate of a trained generator: its noises then recolour hair and clothes and keep skin"
+    from anime_colorization.datablock import colorization_dls  # (first: it imports fastai without its deprecation warnings)
+    from anime_colorization.gate import fit_gate, export_gate, gate_file, GATE_FORMAT
+    from anime_colorization.unet import read_safetensors
+    if weights is None: raise CliError("--weights is required: the exported generator to fit a gate to")
+    if weights in pretrained_names(): raise CliError(f"{weights}: a shipped generator; it comes with its gate")
+    _at_least(1, epochs=epochs, bs=bs)
+    if not 0 < valid_pct < 1: raise CliError(f"--valid-pct {valid_pct}: must be above 0 and below 1")
+    path = Path(weights).expanduser()
+    try: g = load_generator(path)
+    except FileNotFoundError: raise CliError(f"{path}: no such generator file") from None
+    except ValueError as e: raise CliError(one_line(str(e))) from None
+    target = Path(out).expanduser() if out else gate_file(path)
+    if target.is_dir(): raise CliError(f"{target}: is a folder, not a file name")
+    if target.exists() and not overwrite:
+        try: ours = read_safetensors(target)[1].get('format') == GATE_FORMAT
+        except (OSError, ValueError): ours = False
+        if not ours: raise CliError(f"{target}: exists and is not a chroma gate; choose another --out or pass --overwrite")
+    size = g.training_size or g.size
+    if not size: raise CliError(f"{path}: does not say the size it was trained at")
+    source = data_source(data, size, 'train')
+    try:
+        dls = colorization_dls(source, size=size, bs=bs, valid_pct=valid_pct, seed=seed, device=device, cache_dir=cache_dir,
+                               progress=sys.stderr.isatty())
+    except (DataError, ValueError) as e: raise CliError(one_line(str(e))) from None
+    if len(dls.train) == 0: raise CliError(f"{data}: {len(dls.train_ds)} training pictures, fewer than one batch of {bs}; lower --bs")
+    fitted = fit_gate(g, dls, epochs=epochs, seed=seed, quiet=not sys.stderr.isatty())
+    export_gate(fitted, target)
+    print(f"fitted a chroma gate to {path} on {len(dls.train_ds)} pictures ({epochs} epochs); wrote {target}")
+    if target != gate_file(path): print(f"(colouring finds a gate beside the weights, at {gate_file(path)}; this one is elsewhere)")
+
 # %% ../nbs/09_cli.ipynb #8d12bcee
 def demo_page(card:dict, # the model card's numbers
               samples:list, # (name, input file, typical file, grid file) per sample, paths relative to the page
               weights:str, # what coloured them
+              gated:bool=False, # whether the colourings went through the chroma gate
              )->str:
     "The demo's HTML page"
     import html
     esc = lambda s: html.escape(str(s))
-    rows = ''.join(f"<tr><th>{k}</th><td>{esc(v)}</td></tr>" for k, v in card.get('headline', {}).items())
+    with_gate = card.get('gate_headline', {}) if gated else {}
+    head = "<tr><th></th><td>without the chroma gate</td><td>with it (shown here)</td></tr>" if with_gate else ''
+    rows = head + ''.join(f"<tr><th>{k}</th><td>{esc(v)}</td>{f'<td>{esc(with_gate[k])}</td>' if with_gate else ''}</tr>"
+                          for k, v in card.get('headline', {}).items())
     cells = ''.join(f"<figure><figcaption>{esc(n)}</figcaption><img src='{esc(i)}' alt='gray input' class='small'>"
                     f"<img src='{esc(t)}' alt='typical colouring' class='small'><br><img src='{esc(g)}' alt='chroma grid'></figure>"
                     for n, i, t, g in samples)
@@ -557,7 +607,7 @@ img.small{{width:96px;margin-right:4px}} table{{border-collapse:collapse}} th,td
 </head><body>
 <h1>anime-colorize demo</h1>
 <p>Each gray picture (left) coloured by the shipped generator <code>{esc(weights)}</code>: its most accurate single guess
-(z = 0, right) and, below, 24 colourings from 24 noises. The pictures are the bundled sample faces (MIT-licensed art from
+(z = 0, right) and, below, 24 colourings from 24 noises{' through its chroma gate, which keeps skin and background as z = 0 has them' if gated else ''}. The pictures are the bundled sample faces (MIT-licensed art from
 <i>The Question</i>, another artist's style than the training faces).</p>
 <h2>The model, measured on 200 faces it never saw</h2><table>{rows or '<tr><td>no model card numbers</td></tr>'}</table>
 <p>{esc(card.get('summary', ''))}</p>
@@ -569,12 +619,13 @@ img.small{{width:96px;margin-right:4px}} table{{border-collapse:collapse}} th,td
 def demo(out:str='anime-colorize-demo', # the folder to write the page and pictures to
          weights:str=None, # a shipped generator's name or an exported generator file (default: the shipped faces64)
          overwrite:bool=False, # write into --out even if it holds files anime-colorize did not write
+         no_gate:bool=False, # let every noise change every pixel (without the chroma gate that keeps skin and background)
          device:str=None, # 'cpu' or 'cuda' (default: CUDA when present)
         ):
     "Colour the bundled sample faces with the shipped weights and write a web page of them"
     out = Path(out).expanduser()
     if out.exists() and not out.is_dir(): raise CliError(f"--out {out}: is a file, not a folder")
-    col = colouriser(weights, device)
+    col = colouriser(weights, device, gate=not no_gate)
     faces = sorted(p for p in sample_faces().iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS)
     page = out/'index.html'
     if page.exists() and not overwrite and 'anime-colorize demo' not in page.read_text(errors='replace'):
@@ -589,7 +640,7 @@ def demo(out:str='anime-colorize-demo', # the folder to write the page and pictu
         save_png(result.images[0], out/n[2], f"typical colouring of {face.name}")
         save_png(variant_grid(face, result.images[1:], cols=5, cell=128), out/n[3], f"24 colourings of {face.name}")
     label = weights or DEFAULT_WEIGHTS
-    page.write_text(demo_page(pretrained_card(label) if weights is None or weights in pretrained_names() else {}, names, label))
+    page.write_text(demo_page(pretrained_card(label) if weights is None or weights in pretrained_names() else {}, names, label, col.gate is not None))
     print(f"coloured {len(faces)} sample faces with {label}; open {page.resolve()}")
 
 # %% ../nbs/09_cli.ipynb #c5aa9774
@@ -597,19 +648,20 @@ def demo(out:str='anime-colorize-demo', # the folder to write the page and pictu
 def explore(image:str=None, # the picture to explore (default: a bundled sample face)
             port:int=8866, # the local port of the page
             weights:str=None, # a shipped generator's name or an exported generator file (default: the shipped faces64)
+            no_gate:bool=False, # let every noise change every pixel (without the chroma gate that keeps skin and background)
             device:str=None, # 'cpu' or 'cuda' (default: CUDA when present)
            ):
     "Open the noise explorer for a picture as a local web page (Voila); Ctrl-C stops it"
     if image is not None and not Path(image).expanduser().is_file(): raise CliError(f"{image}: no such picture")
     if not 0 < port < 65536: raise CliError(f"--port {port}: not a port number")
-    colouriser(weights, device)  # a bad --weights fails here, in one line, before a server starts
+    colouriser(weights, device, gate=not no_gate)  # a bad --weights fails here, in one line, before a server starts
     from anime_colorization.explore import serve
     if weights in pretrained_names(): weights = pretrained_path(weights)
-    try: serve(image=image, port=port, weights=weights, device=device)
+    try: serve(image=image, port=port, weights=weights, device=device, gate=not no_gate)
     except (OSError, ValueError, RuntimeError) as e: raise CliError(one_line(str(e))) from None
 
 # %% ../nbs/09_cli.ipynb #412b0d23
-COMMANDS = {'colorize': colorize, 'demo': demo, 'explore': explore, 'data': data, 'train': train, 'evaluate': evaluate}
+COMMANDS = {'colorize': colorize, 'demo': demo, 'explore': explore, 'data': data, 'train': train, 'evaluate': evaluate, 'gate': gate}
 
 def main():
     "Run `anime-colorize SUB-COMMAND [OPTIONS]`"

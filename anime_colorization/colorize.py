@@ -24,6 +24,7 @@ __all__ = ['STRIP_PIXELS', 'DEFAULT_WEIGHTS', 'GrayPicture', 'read_picture', 'wo
 from .data import decode_image, to_rgb, BadImage, ImageItem, find_images
 from .lab import rgb_to_l, linear_to_srgb, normalize_lab, lab_f_inv, AB_SCALE, F_FROM_LAB, RGB_FROM_XYZN
 from .unet import load_generator, UNetGenerator, InferenceUNet
+from .gate import ChromaGate, load_gate, gate_file, gated_ab, weights_digest
 
 # %% ../nbs/08_colorize.ipynb #b9dedcba
 class GrayPicture(NamedTuple):
@@ -206,8 +207,8 @@ def pretrained_dir()->Path:
     return Path(str(resources.files('anime_colorization')))/'pretrained'
 
 def pretrained_names()->list[str]:
-    "Names of the shipped generators"
-    return sorted(p.stem for p in pretrained_dir().glob('*.safetensors'))
+    "Names of the shipped generators (their chroma gates, `NAME.gate.safetensors`, are not generators)"
+    return sorted(p.stem for p in pretrained_dir().glob('*.safetensors') if '.' not in p.stem)
 
 def pretrained_path(name:str=DEFAULT_WEIGHTS, # a shipped generator's name (see `pretrained_names`)
                    )->Path:
@@ -233,6 +234,7 @@ class Colorizer:
                  size:int|None=None, # its training size (default: the one saved with it)
                  device=None, # 'cpu', 'cuda', ... (default: CUDA when present)
                  name:str='', # what it is, for messages
+                 gate:ChromaGate|None=None, # a chroma gate fitted to this generator: noises change only where it is open
                 ):
         size = size or getattr(generator, 'training_size', None) or getattr(generator, 'size', None)
         if not size: raise ValueError(f"{name or 'generator'}: its training size is not known; pass size=")
@@ -243,28 +245,41 @@ class Colorizer:
                         if isinstance(generator, UNetGenerator) else None)
         self.latent, self.multiple = generator.latent, 2**generator.depth
         self.square = getattr(generator, 'noise', None) == 'dense_map'
+        self.gate = self.gate_network = None
+        if gate is not None:
+            if gate.fitted_to != weights_digest(generator):
+                raise ValueError(f"{name or 'generator'}: its chroma gate was fitted to other weights (fit one to these with `fit_gate`, or colour without a gate)")
+            if gate.depth > generator.depth: raise ValueError(f"{name or 'generator'}: a gate of depth {gate.depth} cannot take this generator's picture sizes")
+            self.gate = gate.to(self.device).eval()
+            self.gate_network = InferenceUNet(gate.net).to(self.device).to(memory_format=torch.channels_last)
 
     @classmethod
     def load(cls, path:str|Path, # a generator exported by `train` (`generator.safetensors`) or `export_generator`
              device=None, # where to run it (default: CUDA when present)
              size:int|None=None, # its training size, for files that do not say it
+             gate:bool|str|Path=True, # True: the chroma gate beside the weights (`gate_file`), if there is one; False: none; or a gate's file
             )->Colorizer:
-        "A colouriser of an exported generator; a bad file gets an error naming it and the reason"
+        "A colouriser of an exported generator (and its chroma gate); a bad file gets an error naming it and the reason"
         path = Path(path).expanduser()
         g = load_generator(path)  # FileNotFoundError / ValueError naming the file
+        gate_path = gate_file(path) if gate is True else None if gate is False else Path(gate).expanduser()
+        chroma = load_gate(gate_path) if gate_path is not None and (gate is not True or gate_path.exists()) else None
+        if chroma is not None and chroma.fitted_to != weights_digest(g):
+            raise ValueError(f"{gate_path}: this chroma gate was fitted to other weights than {path} (fit one to them, or pass gate=False / --no-gate)")
         if size is None and not getattr(g, 'training_size', None) and (run := path.parent/'run.json').exists():
             try: size = json.loads(run.read_text())['settings']['size']  # exports from before sizes were saved: the run says
             except (ValueError, KeyError, TypeError): pass
-        return cls(g, size, device, name=str(path))
+        return cls(g, size, device, name=str(path), gate=chroma)
 
     @classmethod
     def from_pretrained(cls, name:str=DEFAULT_WEIGHTS, # a shipped generator (see `pretrained_names`)
                         device=None, # where to run it (default: CUDA when present)
+                        gate:bool=True, # with the chroma gate shipped beside the weights (noises keep skin and background)
                        )->Colorizer:
         "A colouriser of weights shipped inside the package (no download)"
-        return cls.load(pretrained_path(name), device)
+        return cls.load(pretrained_path(name), device, gate=gate)
 
-    def __repr__(self): return f"Colorizer({self.name or 'generator'}, size={self.size}, latent={self.latent}, device={self.device})"
+    def __repr__(self): return f"Colorizer({self.name or 'generator'}, size={self.size}, latent={self.latent}, gate={self.gate is not None}, device={self.device})"
 
     def noises(self, n:int, # how many
                seed:int=0, # which series; variant i of a seed does not depend on n
@@ -291,13 +306,21 @@ class Colorizer:
         return Prepared(pic, normalize_lab(l)[None])
 
     @torch.inference_mode()
-    def ab(self, l:Tensor, # normalised L at a working size: `(n, 1, h, w)`, one per noise, or `(1, 1, h, w)` for all
+    def ab(self, l:Tensor, # normalised L at a working size `(m, 1, h, w)`: one picture per `len(z) // m` noises, in order
            z:Tensor, # noises `(n, latent)`
           )->Tensor: # AB in model units `(n, 2, h, w)`
-        "The generator's AB for each noise, in one batch (what depends on a single `l` alone is computed once)"
+        "The generator's AB for each noise, in one batch, through the chroma gate if there is one (what depends on L alone is computed once a picture)"
+        if len(z) % len(l): raise ValueError(f"expected L for a number of pictures that divides the {len(z)} noises, got {len(l)}")
         l, z = l.to(self.device).contiguous(memory_format=torch.channels_last), z.to(self.device)
-        if self.network is not None: return self.network(l, z).float()
-        return self.generator(l.expand(len(z), -1, -1, -1), z)[:, 1:].float()
+        k = len(z) // len(l)
+        colour = ((lambda l, z: self.network(l, z).float()) if self.network is not None else
+                  (lambda l, z: self.generator(l.expand(len(z), -1, -1, -1), z)[:, 1:].float()))
+        own = colour(l if len(l) == 1 else l.repeat_interleave(k, 0), z)
+        if self.gate is None: return own
+        zero = colour(l, z.new_zeros(len(l), self.latent))
+        gate = ChromaGate.of_ab(self.gate_network(l, z.new_zeros(len(l), 0)).float())
+        if len(l) > 1: zero, gate = zero.repeat_interleave(k, 0), gate.repeat_interleave(k, 0)
+        return gated_ab(zero, own, gate)
 
     def predict_ab(self, prepared:Prepared, # from `prepare`
                    z:Tensor, # noises `(n, latent)`
@@ -356,7 +379,7 @@ def colour_many(colorizer:Colorizer, # the colouriser
         done = {}
         for js in groups.values():
             ls = torch.cat([prepared[j].l for j in js])
-            ab = colorizer.ab(ls if len(js) == 1 else ls.repeat_interleave(len(z), 0), z.repeat(len(js), 1))
+            ab = colorizer.ab(ls, z.repeat(len(js), 1))
             for k, j in enumerate(js):
                 done[j] = [Image.fromarray(a) for a in join_colour(prepared[j].picture, ab[k*len(z):(k + 1)*len(z)])]
         for j, item in enumerate(chunk):

@@ -408,7 +408,9 @@ def explorer_page()->Path:
 def voila_explorer()->NoiseExplorer:
     "The explorer the Voila page shows, set up by `serve` through the environment"
     cfg = json.loads(os.environ.get(EXPLORE_ENV, '{}'))
-    c = Colorizer.load(cfg['weights'], device=cfg.get('device')) if cfg.get('weights') else Colorizer.from_pretrained(device=cfg.get('device'))
+    gate = cfg.get('gate', True)
+    c = (Colorizer.load(cfg['weights'], device=cfg.get('device'), gate=gate) if cfg.get('weights')
+         else Colorizer.from_pretrained(device=cfg.get('device'), gate=gate))
     image = cfg.get('image') or default_picture()
     return NoiseExplorer(c, image, out_dir=cfg.get('out_dir', '.'))
 
@@ -426,6 +428,7 @@ def serve(image=None, # the picture to explore (default: a bundled sample face)
           weights:str|Path|None=None, # an exported generator (default: the shipped one)
           device:str|None=None, # where to colour (default: CUDA when present)
           out_dir:str|Path='.', # where "save PNG" writes
+          gate:bool=True, # through the chroma gate beside the weights, when there is one (noises keep skin and background)
           ready=None, # called with the page's address once it is up (default: print it)
          ):
     "Serve the explorer as a Voila web page on 127.0.0.1; blocks until Ctrl-C (or SIGTERM), then stops it cleanly"
@@ -433,11 +436,11 @@ def serve(image=None, # the picture to explore (default: a bundled sample face)
     read_picture(image)  # a bad picture is refused now, with its reason
     if weights is not None:
         weights = Path(weights).expanduser().resolve()
-        Colorizer.load(weights, device='cpu')  # a bad weights file too
+        Colorizer.load(weights, device='cpu', gate=gate)  # a bad weights (or gate) file too
     if device is not None and torch.device(device).type == 'cuda' and not torch.cuda.is_available():
         raise ValueError(f"device {device!r}: no CUDA GPU here; use --device cpu")
     if not _port_free(port): raise OSError(f"port {port} is in use; choose another with --port")
-    cfg = dict(image=image, weights=str(weights) if weights else None, device=device, out_dir=str(Path(out_dir).resolve()))
+    cfg = dict(image=image, weights=str(weights) if weights else None, device=device, gate=gate, out_dir=str(Path(out_dir).resolve()))
     env = {**os.environ, EXPLORE_ENV: json.dumps(cfg)}
     import voila  # the web server, run as a module in its own process
     cmd = [sys.executable, '-m', voila.__name__, str(explorer_page()), '--no-browser', f'--port={port}', '--Voila.ip=127.0.0.1',

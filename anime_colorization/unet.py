@@ -15,8 +15,8 @@ import torch.nn.functional as F
 # %% auto #0
 __all__ = ['NOISE_MODES', 'NORMS', 'ACTS', 'UPSAMPLES', 'GENERATOR_FORMAT', 'n_params', 'norm_layer', 'act_layer', 'down_conv',
            'up_layer', 'NearestUpConv', 'broadcast_z', 'DenseNoiseMap', 'FiLM', 'DecoderLevel', 'UNetGenerator',
-           'generator_config', 'read_safetensors', 'export_generator', 'load_generator', 'seed_generator',
-           'batchnorm_affine', 'FoldedConv', 'FewChannelConv', 'InferenceUNet']
+           'generator_config', 'read_safetensors', 'write_safetensors', 'export_generator', 'load_generator',
+           'seed_generator', 'batchnorm_affine', 'FoldedConv', 'FewChannelConv', 'InferenceUNet']
 
 # %% ../nbs/02_unet.ipynb #5e29a922
 NOISE_MODES = ('dense_map', 'all_scales', 'decoder', 'modulation', 'none')
@@ -320,16 +320,13 @@ def _umask()->int:
     "The process's file-creation mask"
     mask = os.umask(0); os.umask(mask); return mask
 
-GENERATOR_FORMAT = 'anime_colorization.generator/1'
-
-def export_generator(generator:nn.Module, # a generator with a `config` (e.g. `UNetGenerator`)
-                     path:str|Path, # the `.safetensors` file to write; the config also goes to the same name with `.json`
-                     size:int|None=None, # side of the pictures it was trained on (default: the generator's own `size`)
-                    )->Path:
-    "Write a generator's weights (safetensors) and the JSON config that rebuilds it"
+def write_safetensors(tensors:dict, # name -> tensor
+                      meta:dict, # our JSON metadata; it also goes to the same name with `.json`
+                      path:str|Path, # the `.safetensors` file to write (via a temporary file: never half written)
+                     )->Path:
+    "Write tensors and our metadata as safetensors, readable like any file the user writes, and the metadata as JSON beside it"
     path = Path(path)
-    meta = {'format': GENERATOR_FORMAT, 'config': generator.config, 'size': size or getattr(generator, 'size', None)}
-    tensors = {k: v.detach().cpu().contiguous() for k, v in generator.state_dict().items()}
+    tensors = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
@@ -339,6 +336,16 @@ def export_generator(generator:nn.Module, # a generator with a `config` (e.g. `U
     finally: tmp.unlink(missing_ok=True)
     path.with_suffix('.json').write_text(json.dumps(meta, indent=2))
     return path
+
+GENERATOR_FORMAT = 'anime_colorization.generator/1'
+
+def export_generator(generator:nn.Module, # a generator with a `config` (e.g. `UNetGenerator`)
+                     path:str|Path, # the `.safetensors` file to write; the config also goes to the same name with `.json`
+                     size:int|None=None, # side of the pictures it was trained on (default: the generator's own `size`)
+                    )->Path:
+    "Write a generator's weights (safetensors) and the JSON config that rebuilds it"
+    meta = {'format': GENERATOR_FORMAT, 'config': generator.config, 'size': size or getattr(generator, 'size', None)}
+    return write_safetensors(generator.state_dict(), meta, path)
 
 def load_generator(path:str|Path, # a file written by `export_generator`
                    device=None, # where to put it (default: the CPU)

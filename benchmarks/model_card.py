@@ -14,7 +14,8 @@ on the real faces of `anime-faces-64` minus the 200 evaluation faces of SEED_BAS
 
 `card` writes `benchmarks/results/model_card/curve.jsonl` (one row of metrics per checkpoint), and into the package
 `pretrained/faces64.safetensors` (+ `.json`), `faces64.card.json` (the numbers the demo shows), `faces64.md` (the
-model card) and its pictures in `pretrained/card/`.
+model card) and its pictures in `pretrained/card/`. A new card has no section on the chroma gate: fit the new weights'
+gate and measure it (`benchmarks/fit_gate.py fit`, then `measure`, which adds the section and the gate's headline).
 """
 from __future__ import annotations
 import argparse, json, os, platform, shutil, sys, time
