@@ -581,7 +581,7 @@ def gate(weights:str=None, # the generator: an exported file, e.g. a run's gener
     if len(dls.train) == 0: raise CliError(f"{data}: {len(dls.train_ds)} training pictures, fewer than one batch of {bs}; lower --bs")
     fitted = fit_gate(g, dls, epochs=epochs, seed=seed, quiet=not sys.stderr.isatty())
     export_gate(fitted, target)
-    print(f"fitted a chroma gate to {path} on {len(dls.train_ds)} pictures ({epochs} epochs); wrote {target}")
+    print(f"fitted a chroma gate to {path} on {len(dls.train_ds)} pictures ({epochs} epoch{'s' if epochs > 1 else ''}); wrote {target}")
     if target != gate_file(path): print(f"(colouring finds a gate beside the weights, at {gate_file(path)}; this one is elsewhere)")
 
 # %% ../nbs/09_cli.ipynb #8d12bcee

@@ -316,7 +316,7 @@ class Colorizer:
         colour = ((lambda l, z: self.network(l, z).float()) if self.network is not None else
                   (lambda l, z: self.generator(l.expand(len(z), -1, -1, -1), z)[:, 1:].float()))
         own = colour(l if len(l) == 1 else l.repeat_interleave(k, 0), z)
-        if self.gate is None: return own
+        if self.gate is None or not z.any(): return own  # (at z = 0 the gate changes nothing)
         zero = colour(l, z.new_zeros(len(l), self.latent))
         gate = ChromaGate.of_ab(self.gate_network(l, z.new_zeros(len(l), 0)).float())
         if len(l) > 1: zero, gate = zero.repeat_interleave(k, 0), gate.repeat_interleave(k, 0)

@@ -4,9 +4,8 @@
 
 # %% ../nbs/06a_chroma_gate.ipynb #724b8142
 from __future__ import annotations
-import copy, hashlib, json, os
+import copy, hashlib
 from pathlib import Path
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F

@@ -5,8 +5,9 @@
 1. 25 colourings of one 128x128 picture: one `colorizer(image, n=25)` call (one batch through the network) against
    25 calls of one noise each, and against the original Keras code's batched predict of 25 at 128 px (497 ms on this
    machine, SEED_BASELINE.md; a constant, as that code is not part of the project). Its two parts each against the
-   way they were computed before: the network (`InferenceUNet`) against the generator as trained (eval mode,
-   channels-last, the picture's L repeated for each noise), and the join against `fit_gamut` then `lab_to_rgb`.
+   way they were computed before: the network (`InferenceUNet`, without the chroma gate) against the generator as
+   trained (eval mode, channels-last, the picture's L repeated for each noise), and the join against `fit_gamut` then
+   `lab_to_rgb`. The call with the chroma gate (the default) against the same call without it, timed alternately.
    With the fast copy `faces64_fast` (if shipped): the same call, timed alternately against `faces64`'s.
    With --keras-python (a Python that has TensorFlow): also against the original's generator rebuilt in Keras
    (`keras_original.py`), one batched predict of 25 at 128 px, timed alternately with both calls in the same run, as
@@ -112,7 +113,8 @@ def main():
     g, l25 = col.generator.to(memory_format=torch.channels_last), prepared.l.expand(25, -1, -1, -1).contiguous(memory_format=torch.channels_last)
     def generator_as_trained():
         with torch.inference_mode(): return g(l25, z)
-    net_only, net_before = timed_pair(lambda: col.predict_ab(prepared, z), generator_as_trained, args.reps)
+    plain = Colorizer.from_pretrained(device='cpu', gate=False)  # the network alone, without the chroma gate
+    net_only, net_before = timed_pair(lambda: plain.predict_ab(prepared, z), generator_as_trained, args.reps)
     ab = col.predict_ab(prepared, z)
     assert np.abs(join_colour(prepared.picture, ab).astype(int) - join_plain(prepared.picture, ab)).max() <= 1
     join_now, join_before = timed_pair(lambda: join_colour(prepared.picture, ab), lambda: join_plain(prepared.picture, ab), args.reps)
@@ -127,6 +129,10 @@ def main():
         f"{net_before/net_only:.2f}x); the join at 128x128 {join_now*1e3:.1f} ms (fit_gamut then lab_to_rgb: "
         f"{join_before*1e3:.1f} ms, {join_before/join_now:.2f}x); the join without fit_gamut (RGB clipped) {join_clip*1e3:.1f} ms; "
         f"{out_of_gamut:.0%} of these colourings' pixels are out of gamut at their lightness")
+    if col.gate is not None:
+        gated_call, plain_call = timed_pair(lambda: col(prepared, z=z), lambda: plain(prepared, z=z), args.reps)
+        say(f"  the chroma gate (on by default; its z = 0 colouring and the gate, once for the 25): one call {gated_call*1e3:.0f} ms "
+            f"with it, {plain_call*1e3:.0f} ms without ({gated_call/plain_call:.2f}x), timed alternately")
     if 'faces64_fast' in pretrained_names():
         fast = Colorizer.from_pretrained('faces64_fast', device='cpu')
         fprep = fast.prepare(face)
