@@ -246,6 +246,7 @@ class Colorizer:
         self.latent, self.multiple = generator.latent, 2**generator.depth
         self.square = getattr(generator, 'noise', None) == 'dense_map'
         self.gate = self.gate_network = None
+        self._gated_l = None  # (L, its version, its z = 0 AB and gate): the last picture's, reused while the same L comes again
         if gate is not None:
             if gate.fitted_to != weights_digest(generator):
                 raise ValueError(f"{name or 'generator'}: its chroma gate was fitted to other weights (fit one to these with `fit_gate`, or colour without a gate)")
@@ -311,14 +312,19 @@ class Colorizer:
           )->Tensor: # AB in model units `(n, 2, h, w)`
         "The generator's AB for each noise, in one batch, through the chroma gate if there is one (what depends on L alone is computed once a picture)"
         if len(z) % len(l): raise ValueError(f"expected L for a number of pictures that divides the {len(z)} noises, got {len(l)}")
-        l, z = l.to(self.device).contiguous(memory_format=torch.channels_last), z.to(self.device)
+        given, l, z = l, l.to(self.device).contiguous(memory_format=torch.channels_last), z.to(self.device)
         k = len(z) // len(l)
         colour = ((lambda l, z: self.network(l, z).float()) if self.network is not None else
                   (lambda l, z: self.generator(l.expand(len(z), -1, -1, -1), z)[:, 1:].float()))
         own = colour(l if len(l) == 1 else l.repeat_interleave(k, 0), z)
         if self.gate is None or not z.any(): return own  # (at z = 0 the gate changes nothing)
-        zero = colour(l, z.new_zeros(len(l), self.latent))
-        gate = ChromaGate.of_ab(self.gate_network(l, z.new_zeros(len(l), 0)).float())
+        version = None if given.is_inference() else given._version  # (inference tensors keep no version: never reused)
+        cached = self._gated_l
+        if version is not None and cached is not None and cached[0] is given and cached[1] == version: zero, gate = cached[2:]
+        else:  # (reused while the same L comes again unchanged, e.g. an explorer's slider)
+            zero = colour(l, z.new_zeros(len(l), self.latent))
+            gate = ChromaGate.of_ab(self.gate_network(l, z.new_zeros(len(l), 0)).float())
+            self._gated_l = (given, version, zero, gate)  # holding `given` keeps its identity from being reused
         if len(l) > 1: zero, gate = zero.repeat_interleave(k, 0), gate.repeat_interleave(k, 0)
         return gated_ab(zero, own, gate)
 

@@ -140,7 +140,7 @@ def main():
         fast_net, full_net = timed_pair(lambda: fast.predict_ab(fprep, z), lambda: col.predict_ab(prepared, z), args.reps)
         say(f"the same 25 colourings with the fast copy faces64_fast: one call {fast_call*1e3:.0f} ms, against {full_call*1e3:.0f} ms "
             f"with faces64 in the same run -> {KERAS_25_AT_128_MS/1e3/fast_call:.1f}x faster than the original (target: 10x); "
-            f"its network {fast_net*1e3:.1f} ms (faces64's: {full_net*1e3:.1f} ms)")
+            f"its network with its gate {fast_net*1e3:.1f} ms (faces64's: {full_net*1e3:.1f} ms)")
         if args.keras_python:
             keras, keras64 = KerasOriginal(args.keras_python), KerasOriginal(args.keras_python, size=64)
             t = timed_many({'keras': keras.time, 'keras64': keras64.time, 'fast': lambda: (fast(fprep, z=z), None)[1],
