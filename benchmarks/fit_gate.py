@@ -26,7 +26,8 @@ from model_card import HEADLINE  # noqa: E402  (the card's headline measures)
 from anime_colorization.colorize import Colorizer, pretrained_path, pretrained_card
 from anime_colorization.datablock import colorization_dls
 from anime_colorization.data import SyntheticFaces
-from anime_colorization.evaluation import evaluate, colourings
+from anime_colorization.evaluation import evaluate, colourings, realism
+from anime_colorization.lab import source_pictures
 from anime_colorization.gate import fit_gate, export_gate, gate_file, load_gate
 from anime_colorization.lab import rgb_to_lab
 from anime_colorization.unet import load_generator
@@ -113,7 +114,8 @@ def write_card(name:str, rows:list, cbe:dict):
     section = card_section(name, rows, cbe, json.loads(fit_path.read_text()) if fit_path.exists() else None)
     md = pretrained_path(name).with_suffix('.md')
     text = md.read_text()
-    if CARD_START in text: text = text[:text.index(CARD_START)] + text[text.index(CARD_END) + len(CARD_END) + 1:]
+    if CARD_START in text:  # written before: replaced, so that measuring again leaves the card as one run makes it
+        text = text[:text.index(CARD_START)].rstrip('\n') + '\n\n' + text[text.index(CARD_END) + len(CARD_END):].lstrip('\n')
     marker = '## Where it stopped' if '## Where it stopped' in text else None
     text = text.replace(marker, section + '\n' + marker) if marker else text.rstrip('\n') + '\n\n' + section
     md.write_text(text)
@@ -152,6 +154,12 @@ def main(args):
             cbe = {str(k): change_by_error(c, valid) for k, c in cols.items()}
             (RESULTS/f"measured_{name}.json").write_text(json.dumps(dict(rows=rows, change_by_error=cbe), indent=1))
             write_card(name, rows, cbe)
+            if args.realism:  # the two-sample test (06_evaluation): a classifier told real faces from colourings, per classifier seed
+                tests = {'heldout': valid, 'samples': source_pictures(None).images}
+                acc = {str(k): {t: v.tolist() for t, v in realism(ColouriserModule(c), train[:args.realism], tests, seeds=args.realism_seeds).items()}
+                       for k, c in cols.items()}
+                print(json.dumps(acc), flush=True)
+                (RESULTS/f"realism_{name}.json").write_text(json.dumps(dict(n_train=args.realism, seeds=args.realism_seeds, accuracy=acc), indent=1))
 
 if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -161,6 +169,8 @@ if __name__ == '__main__':
     p.add_argument('--generator', help="synthetic: the generator trained on synthetic faces")
     p.add_argument('--out', help="synthetic: where to write its gate")
     p.add_argument('--epochs', type=int, default=4)
+    p.add_argument('--realism', type=int, default=0, help="measure: also the two-sample realism test with this many training faces (0: off)")
+    p.add_argument('--realism-seeds', type=int, nargs='*', default=[0, 1, 2])
     p.add_argument('--refit', action='store_true', help="synthetic: fit the gate again even if its file exists")
     p.add_argument('--threads', type=int, default=torch.get_num_threads())
     main(p.parse_args())

@@ -8,6 +8,7 @@ from anime_colorization.colorize import Colorizer
 from anime_colorization.data import sample_faces
 from anime_colorization.gate import gate_file, load_gate, weights_digest
 from anime_colorization.unet import UNetGenerator, export_generator, load_generator
+from cli_in_process import call_main
 
 EXE = Path(sys.executable).parent/'anime-colorize'
 FACE = sample_faces()/'sylvie_blue_giggle_face.png'
@@ -49,6 +50,7 @@ def test_a_gate_of_other_weights_is_refused_by_name(tmp_path):
     assert run('colorize', FACE, '--out', tmp_path/'o', '--weights', weights, '--no-gate').returncode == 0
 
 def test_gate_refusals_are_one_line(tmp_path):
+    "Each mistake is one line and exit status 1 (through `main` in this process, as the refusals come before any work)"
     (tmp_path/'taken.safetensors').write_text('mine')
     weights = export_generator(UNetGenerator(depth=4, width=8, latent=8, size=32), tmp_path/'g.safetensors', size=32)
     for args, msg in [(['--data', 'samples'], '--weights is required'),
@@ -57,6 +59,6 @@ def test_gate_refusals_are_one_line(tmp_path):
                       (['--weights', weights, '--data', 'samples', '--out', tmp_path/'taken.safetensors'], 'taken.safetensors: exists and is not a chroma gate'),
                       (['--weights', weights, '--data', 'samples', '--epochs', 0], '--epochs 0: must be at least 1'),
                       (['--weights', weights, '--data', tmp_path/'nowhere'], 'nowhere: no such file or folder')]:
-        r = run('gate', *args)
+        r = call_main('gate', *args)
         assert r.returncode == 1 and msg in r.stderr and len(r.stderr.strip().splitlines()) == 1, (args, r.stderr)
     assert (tmp_path/'taken.safetensors').read_text() == 'mine'
