@@ -365,8 +365,8 @@ def _check_eval_out(out:Path, overwrite:bool):
         if path.suffix == '.png': check_writable(path, overwrite)
         elif path.exists() and not overwrite: raise CliError(f"{path}: exists; pass --overwrite to replace it or choose another --out")
 
-def _colouriser(weights:str, device:str, size:int)->nn.Module:
-    "The exported generator in `weights`, or the AB = 0 baseline for 'gray', checked against `size`"
+def _colouriser(weights:str, device:str, size:int, gate:bool=True)->nn.Module:
+    "The exported generator in `weights` (behind the chroma gate beside it, if any, unless `gate` is False), or the AB = 0 baseline for 'gray', checked against `size`"
     if weights is None: raise CliError("--weights is required: an exported generator .safetensors or 'gray'")
     if weights == 'gray':
         from anime_colorization.evaluation import ConstantAB
@@ -377,7 +377,10 @@ def _colouriser(weights:str, device:str, size:int)->nn.Module:
     except ValueError as e: raise CliError(str(e)) from None
     if size % 2**model.depth: raise CliError(f"--size {size}: not divisible by {2**model.depth}, the generator's total stride")
     if model.size and model.size != size: raise CliError(f"{path}: the generator takes {model.size}x{model.size} pictures; pass --size {model.size}")
-    return model
+    from anime_colorization.gate import GatedColouriser, gate_file, load_gate
+    if not gate or not gate_file(path).exists(): return model
+    try: return GatedColouriser(model, load_gate(gate_file(path), device))
+    except ValueError as e: raise CliError(f"{gate_file(path)}: {one_line(str(e)).removeprefix(str(gate_file(path)) + ': ')} (fit one to these weights, or pass --no-gate)") from None
 
 def _plot_colourfulness(out_cf:np.ndarray, real_cf:np.ndarray, k:int):
     "Overlaid histograms of the colourfulness of the colourings and of the real pictures"
@@ -413,6 +416,7 @@ def evaluate(weights:str=None, # an exported generator (.safetensors, e.g. a run
              overwrite:bool=False, # replace an earlier evaluation's files in --out
              seed:int=0, # seed of the noises
              size:int=64, # side of the square pictures
+             no_gate:bool=False, # measure the generator alone, not behind the chroma gate beside its weights
              device:str=None, # 'cpu' or 'cuda' (default: CUDA when present)
             ):
     "Measure a generator (or the gray baseline): accuracy, colourfulness and diversity, written to a folder"
@@ -428,7 +432,9 @@ def evaluate(weights:str=None, # an exported generator (.safetensors, e.g. a run
     source = data_source(data, size, 'evaluate')
     _check_eval_out(out, overwrite)
     from anime_colorization.evaluation import evaluate as evaluate_colouriser, plot_chroma
-    model = _colouriser(weights, device, size)
+    model = _colouriser(weights, device, size, gate=not no_gate)
+    from anime_colorization.gate import GatedColouriser, gate_file
+    gated = isinstance(model, GatedColouriser)
     try:
         row, seen = evaluate_colouriser(model, source, n_variants=variants, seed=seed, max_images=max_images, size=size, device=device,
                                         name='gray' if weights == 'gray' else Path(weights).stem, seen=True)
@@ -441,13 +447,14 @@ def evaluate(weights:str=None, # an exported generator (.safetensors, e.g. a run
     path = weights if weights == 'gray' else str(Path(weights).expanduser().resolve())
     with open(out/'metrics.csv', 'w', newline='') as f: csv.writer(f).writerows([['weights', 'data', *row], [path, data, *row.values()]])
     finite = {k: v if not isinstance(v, float) or math.isfinite(v) else None for k, v in row.items()}  # strict JSON: NaN is null
-    meta = dict(weights=path, data=data, settings=dict(variants=variants, max_images=max_images, seed=seed, size=size, device=device),
+    meta = dict(weights=path, data=data, settings=dict(variants=variants, max_images=max_images, seed=seed, size=size, device=device, chroma_gate=gated),
                 versions=_versions(), metrics=finite, finished=time.strftime('%Y-%m-%d %H:%M:%S'))
     if isinstance(source, SyntheticFaces):
         meta['synthetic_faces'] = dict(n=source.n, size=source.size, k=source.k, seed=source.seed, trained_on_seed=SYNTHETIC_SEEDS['train'],
                                        note="other faces than those `train --data synthetic` trains on")
     (out/'metrics.json').write_text(json.dumps(meta, indent=2, allow_nan=False))
     print(_summary(row, weights, data, size, device))
+    if gated: print(f"  through the chroma gate beside the weights ({gate_file(Path(weights).expanduser())}; --no-gate measures the generator alone)")
     print(f"wrote {', '.join(EVAL_FILES)} to {out}")
 
 # %% ../nbs/09_cli.ipynb #9524e842

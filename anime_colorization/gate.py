@@ -13,7 +13,7 @@ from torch import Tensor
 
 # %% auto #0
 __all__ = ['GATE_FORMAT', 'gated_ab', 'gate_target', 'weights_digest', 'ChromaGate', 'GateFitLoss', 'fit_gate', 'gate_file',
-           'export_gate', 'load_gate']
+           'export_gate', 'load_gate', 'GatedColouriser']
 
 # %% ../nbs/06a_chroma_gate.ipynb #c70a322f
 from .lab import AB_SCALE
@@ -144,3 +144,24 @@ def load_gate(path:str|Path, # a file written by `export_gate`
     try: gate.load_state_dict(tensors)
     except RuntimeError as e: raise ValueError(f"{path}: weights do not match its config: {str(e).splitlines()[0]} ...") from None
     return gate.to(device or 'cpu').eval()
+
+# %% ../nbs/06a_chroma_gate.ipynb #c505a06c
+class GatedColouriser(nn.Module):
+    "A generator behind its chroma gate, as one colouriser module: `(l, z)` -> normalised LAB"
+    def __init__(self, generator:nn.Module, # `generator(l, z)` -> normalised LAB, with `latent` and `sample_z`
+                 gate:ChromaGate, # fitted to `generator` (checked by `weights_digest`)
+                ):
+        super().__init__()
+        if gate.fitted_to != weights_digest(generator): raise ValueError("the chroma gate was fitted to other weights than this generator")
+        self.generator, self.gate, self.latent = generator, gate, generator.latent
+        self.depth, self.size = getattr(generator, 'depth', None), getattr(generator, 'size', None)
+
+    def sample_z(self, *args, **kwargs)->Tensor: return self.generator.sample_z(*args, **kwargs)
+
+    def forward(self, l:Tensor, # normalised lightness `(B, 1, H, W)`
+                z:Tensor|None=None, # noise `(B, latent)`; None samples it
+               )->Tensor: # normalised LAB `(B, 3, H, W)`
+        "The generator's colouring of each noise, its change from z = 0 scaled by the gate"
+        if z is None: z = self.sample_z(len(l), l.device)
+        own, zero = self.generator(l, z)[:, 1:], self.generator(l, torch.zeros_like(z))[:, 1:]
+        return torch.cat([l, gated_ab(zero, own, self.gate(l)).to(l.dtype)], 1)

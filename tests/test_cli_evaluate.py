@@ -40,7 +40,7 @@ def test_a_generator_on_synthetic_faces(tmp_path, weights):
     assert sorted(p.name for p in out.iterdir()) == ['chroma.png', 'colourfulness.png', 'metrics.csv', 'metrics.json']
     meta = json.loads((out/'metrics.json').read_text())
     assert meta['weights'] == str(weights.resolve()) and meta['data'] == 'synthetic:16'
-    assert meta['settings'] == dict(variants=3, max_images=1000, seed=0, size=32, device=meta['settings']['device'])
+    assert meta['settings'] == dict(variants=3, max_images=1000, seed=0, size=32, device=meta['settings']['device'], chroma_gate=False)  # no gate beside it
     assert {'anime_colorization', 'torch', 'numpy'} <= set(meta['versions'])
     m = meta['metrics']
     assert (m['model'], m['n_images'], m['n_variants']) == ('generator', 16, 3)

@@ -1,5 +1,5 @@
 "`anime-colorize gate` as a user runs it on a generator of their own, and what `colorize` then does with the gate."
-import os, subprocess, sys
+import json, os, subprocess, sys
 from pathlib import Path
 import numpy as np
 import torch
@@ -62,3 +62,22 @@ def test_gate_refusals_are_one_line(tmp_path):
         r = call_main('gate', *args)
         assert r.returncode == 1 and msg in r.stderr and len(r.stderr.strip().splitlines()) == 1, (args, r.stderr)
     assert (tmp_path/'taken.safetensors').read_text() == 'mine'
+
+def test_evaluate_measures_the_generator_through_its_gate(tmp_path):
+    "With a gate beside the weights, evaluate measures what colorize gives; --no-gate the generator alone (z = 0 is the same)"
+    weights = export_generator(UNetGenerator(depth=4, width=8, latent=8, size=32, seed=0), tmp_path/'mine.safetensors', size=32)
+    plain = call_main('evaluate', '--weights', weights, '--data', 'synthetic:32', '--size', 32, '--variants', 3, '--out', tmp_path/'before')
+    assert plain.returncode == 0, plain.stderr
+    assert call_main('gate', '--weights', weights, '--data', 'synthetic:64', '--epochs', 1, '--bs', 32, '--cache-dir', tmp_path/'cache').returncode == 0
+    runs = {}
+    for name, extra in [('gated', []), ('alone', ['--no-gate'])]:
+        r = call_main('evaluate', '--weights', weights, '--data', 'synthetic:32', '--size', 32, '--variants', 3, '--out', tmp_path/name, *extra)
+        assert r.returncode == 0, r.stderr
+        runs[name] = json.loads((tmp_path/name/'metrics.json').read_text())
+        assert runs[name]['settings']['chroma_gate'] == (name == 'gated')
+        assert ('through the chroma gate' in r.stdout) == (name == 'gated'), r.stdout
+    gated, alone, before = (runs['gated']['metrics'], runs['alone']['metrics'],
+                            json.loads((tmp_path/'before'/'metrics.json').read_text())['metrics'])
+    assert alone == before, "--no-gate measures what was measured before the gate existed"
+    assert abs(gated['ciede2000_z0'] - alone['ciede2000_z0']) < 1e-6, "the z = 0 colouring is the same"
+    assert gated['diversity_ab_grid'] < alone['diversity_ab_grid'], "the gate holds some of the change back"
