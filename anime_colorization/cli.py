@@ -502,7 +502,7 @@ def colorize(*inputs:str, # pictures: files, folders (searched recursively) or .
              out:str=None, # the folder to write the colourings to (required)
              variants:int=4, # colourings per picture
              seed:int=0, # which noises: the same seed gives the same colouring scheme on every picture
-             weights:str=None, # a shipped generator's name or an exported generator file (default: the shipped faces64)
+             weights:str=None, # a shipped generator's name or an exported generator file (default: the shipped faces64_fast, a fast copy of faces64)
              grid:bool=False, # also write one sheet per picture with the gray input and all its colourings
              typical:bool=False, # also write the z = 0 colouring, the most accurate single guess
              bs:int=64, # pictures x variants per network batch
@@ -624,7 +624,7 @@ img.small{{width:96px;margin-right:4px}} table{{border-collapse:collapse}} th,td
 
 @call_parse
 def demo(out:str='anime-colorize-demo', # the folder to write the page and pictures to
-         weights:str=None, # a shipped generator's name or an exported generator file (default: the shipped faces64)
+         weights:str=None, # a shipped generator's name or an exported generator file (default: the shipped faces64_fast, a fast copy of faces64)
          overwrite:bool=False, # write into --out even if it holds files anime-colorize did not write
          no_gate:bool=False, # let every noise change every pixel (without the chroma gate that keeps skin and background)
          device:str=None, # 'cpu' or 'cuda' (default: CUDA when present)
@@ -654,7 +654,7 @@ def demo(out:str='anime-colorize-demo', # the folder to write the page and pictu
 @call_parse(pos=['image'])
 def explore(image:str=None, # the picture to explore (default: a bundled sample face)
             port:int=8866, # the local port of the page
-            weights:str=None, # a shipped generator's name or an exported generator file (default: the shipped faces64)
+            weights:str=None, # a shipped generator's name or an exported generator file (default: the shipped faces64_fast, a fast copy of faces64)
             no_gate:bool=False, # let every noise change every pixel (without the chroma gate that keeps skin and background)
             device:str=None, # 'cpu' or 'cuda' (default: CUDA when present)
            ):

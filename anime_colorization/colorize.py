@@ -200,7 +200,7 @@ def join_colour(picture:GrayPicture, # the picture whose lightness is kept
     return out[0] if one else out
 
 # %% ../nbs/08_colorize.ipynb #ee29ee2e
-DEFAULT_WEIGHTS = 'faces64'  # the shipped generator `Colorizer.from_pretrained` loads by default
+DEFAULT_WEIGHTS = 'faces64_fast'  # the shipped generator `Colorizer.from_pretrained` loads by default: `faces64`'s fast copy
 
 def pretrained_dir()->Path:
     "The folder of the weights shipped inside the package"

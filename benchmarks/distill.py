@@ -188,8 +188,8 @@ def card_text(info:dict, rows:list, settings:dict, headline:list)->str:
                       f"{r['ciede2000_best']:.2f} | {r['colourfulness']:.1f} | {r['diversity_tint_free']:.1f} |" for r in rows)
     return f"""# Model card: `{NAME}`
 
-A fast copy of [`{TEACHER}`]({TEACHER}.md) for colouring on a CPU: `Colorizer.from_pretrained('{NAME}')`, or
-`--weights {NAME}` on the command line. It is the same U-Net with every level {settings['width']}/{info['teacher_width']} as
+A fast copy of [`{TEACHER}`]({TEACHER}.md) for colouring on a CPU, and the shipped generator that colours by default
+(`Colorizer.from_pretrained()`, or no `--weights` on the command line). It is the same U-Net with every level {settings['width']}/{info['teacher_width']} as
 wide, so it does {info['gflop_25']:.1f} GFLOP for 25 colourings of a 64x64 face where `{TEACHER}` does {info['teacher_gflop_25']:.1f}
 ({info['parameters']:,} parameters against {info['teacher_parameters']:,}). It was not trained as a GAN: it learned to give,
 for the same gray face and the same noise z, the colouring `{TEACHER}` gives (L1 between the two, a new noise for every

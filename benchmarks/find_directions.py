@@ -25,7 +25,7 @@ REAL = ROOT.parent/'shared'/'data'/'anime-faces-64'
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('--weights', default=str(pretrained_path()), help='a generator safetensors file (default: the shipped one)')
+    p.add_argument('--weights', default=str(pretrained_path('faces64')), help='a generator safetensors file (default: the shipped faces64)')
     p.add_argument('--data', default=str(REAL), help='a flat folder of real faces')
     p.add_argument('--faces', type=int, default=384, help='faces to find the directions on')
     p.add_argument('--held-out', type=int, default=64, help='other faces to measure them on (0: only the sample faces)')

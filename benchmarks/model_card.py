@@ -177,9 +177,11 @@ def card_text(info:dict, rows:list, run:dict, per_epoch:int)->str:
     hours = f"{info['hours']:.2f} hours" if info['hours'] is not None else 'unknown time'
     return f"""# Model card: `{NAME}`
 
-The generator `Colorizer.from_pretrained()` loads: it colours the lightness of a 64x64 anime face (any picture is shrunk
-to that scale for the network, and its colour joined to the picture's own full-resolution lightness) and gives a
-different colouring for each noise z (8 numbers); z = 0 gives its most accurate single guess.
+The shipped generator trained as a GAN, `Colorizer.from_pretrained('faces64')` (the default, `faces64_fast`, is its
+fast copy: the same colouring for the same noise at a quarter of the arithmetic). It colours the lightness of a 64x64
+anime face (any picture is shrunk to that scale for the network, and its colour joined to the picture's own
+full-resolution lightness) and gives a different colouring for each noise z (8 numbers); z = 0 gives its most accurate
+single guess.
 
 ## Data
 The real faces of `anime-faces-64` (15,896 64x64 crops of anime characters' faces, mostly on white, collected from the
