@@ -1,6 +1,6 @@
 """Does the faster generator step learn like the old one? Train the default DCGAN recipe with the library as it is now,
 on exactly the schedule of 06_evaluation's comparison (the same split, the same batch counts: the 12-minute budget of
-the committed `results/comparison/timing.json`, a quarter of it L1-only warm-up), and set its numbers beside the
+the committed `results/comparison/timing_06.json`, a quarter of it L1-only warm-up), and set its numbers beside the
 committed rows of the same recipe, made by the code before the speed-up with three seeds: the new step must land
 within the spread of those seeds.
 
@@ -28,7 +28,7 @@ def main():
     now = Path(tempfile.mkdtemp(prefix='learn_same_now_'))
     shutil.copytree(ROOT/'anime_colorization', now/'anime_colorization')
     (now/'benchmarks').mkdir(); shutil.copy(ROOT/'benchmarks'/'compare_recipes.py', now/'benchmarks')
-    cmd = [sys.executable, str(now/'benchmarks'/'compare_recipes.py'), 'run', '--data', args.data, '--timing', str(RESULTS/'timing.json'),
+    cmd = [sys.executable, str(now/'benchmarks'/'compare_recipes.py'), 'run', '--data', args.data, '--timing', str(RESULTS/'timing_06.json'),
            '--minutes', '12', '--seeds', *map(str, args.seeds), '--recipes', RECIPE, '--no-baselines', '--fractions', '1',
            '--out', str(out), '--device', 'cpu']
     if not (out/'rows.jsonl').exists(): subprocess.run(cmd, check=True, env=dict(os.environ, PYTHONPATH=str(now)), cwd=tempfile.gettempdir())
