@@ -58,6 +58,9 @@ RECIPES = {
     'dcgan_gate_spread':    ('dcgan', dict(warmup=0.25, hindsight=4, anchor=100., upsample='nearest', seek='tint_free', tint=50., spread=100., gate=(20., 10.), like='dcgan_anchor_nearest')),
     # the same with the gate's target squared: shut harder where the z = 0 colouring is nearly right
     'dcgan_gate2_spread':   ('dcgan', dict(warmup=0.25, hindsight=4, anchor=100., upsample='nearest', seek='tint_free', tint=50., spread=100., gate=(20., 10., 2.), like='dcgan_anchor_nearest')),
+    # where the noise enters: the default with z modulating each decoder level's features (FiLM: x*(1 + scale(z)) + shift(z))
+    # instead of z's channels concatenated to every encoder level; a noise scales features, which differ between regions
+    'dcgan_film':           ('dcgan', dict(warmup=0.25, hindsight=4, anchor=100., upsample='nearest', seek='tint_free', tint=50., noise='modulation', like='dcgan_anchor_nearest')),
     # issue 10, less arithmetic: the default (dcgan_tint_free_tint) with half-width networks, a generator of width 16
     # (like the fast copy faces64_fast) and a critic of width 32. 'dcgan_lean' trains as many batches as the default
     # (does it learn the same per batch?); 'dcgan_lean_time' as many as its own measured speed buys in the budget

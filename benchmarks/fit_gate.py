@@ -6,7 +6,7 @@
     python benchmarks/fit_gate.py measure --data ../shared/data/anime-faces-64 --weights faces64 faces64_fast
     # synthetic faces, where skin, hair and background are known: a generator trained on 14,000 of them
     # (`compare_recipes.py run --synthetic 14000 --keep ...`), its gate fitted on the same faces, measured on 200 others
-    python benchmarks/fit_gate.py synthetic --generator SYNTHETIC_RUN/dcgan_tint_free_tint.safetensors
+    python benchmarks/fit_gate.py synthetic --generator SYNTHETIC_RUN/dcgan_tint_free_tint.safetensors [--results FOLDER]
 
 Each measurement is one `evaluate` row per generator with the gate and without it: the same weights, the same noises,
 the same faces; only the gate differs. Rows go to `benchmarks/results/chroma_gate/`.
@@ -130,15 +130,16 @@ def main(args):
     torch.set_num_threads(args.threads)
     RESULTS.mkdir(parents=True, exist_ok=True)
     if args.step == 'synthetic':
+        res = Path(args.results or RESULTS); res.mkdir(parents=True, exist_ok=True)
         g = load_generator(args.generator)
-        out = Path(args.out or RESULTS/'synthetic.gate.safetensors')
+        out = Path(args.out or res/'synthetic.gate.safetensors')
         if args.refit or not out.exists():  # (a gate fitted before is measured again as it is)
             seconds = fit(g, SyntheticFaces(14000, seed=0).images(), args.epochs, out)
-            (RESULTS/'fit_synthetic.json').write_text(json.dumps(dict(generator=str(args.generator), epochs=args.epochs, pictures=14000,
+            (res/'fit_synthetic.json').write_text(json.dumps(dict(generator=str(args.generator), epochs=args.epochs, pictures=14000,
                                                                       seconds=seconds, threads=args.threads), indent=1))
         cols = {False: Colorizer(g, device='cpu', name='synthetic'), True: Colorizer(g, device='cpu', name='synthetic', gate=load_gate(out))}
         rows = rows_of(cols, {'synthetic': SyntheticFaces(200, seed=1)}, Path(args.generator).stem)
-        (RESULTS/'measured_synthetic.json').write_text(json.dumps(dict(generator=str(args.generator), rows=rows), indent=1))
+        (res/'measured_synthetic.json').write_text(json.dumps(dict(generator=str(args.generator), rows=rows), indent=1))
         return
     train, valid, _ = seed_split(args.data)
     for name in args.weights:
@@ -171,6 +172,7 @@ if __name__ == '__main__':
     p.add_argument('--epochs', type=int, default=4)
     p.add_argument('--realism', type=int, default=0, help="measure: also the two-sample realism test with this many training faces (0: off)")
     p.add_argument('--realism-seeds', type=int, nargs='*', default=[0, 1, 2])
+    p.add_argument('--results', help="synthetic: the folder of its gate and JSON files (default: results/chroma_gate)")
     p.add_argument('--refit', action='store_true', help="synthetic: fit the gate again even if its file exists")
     p.add_argument('--threads', type=int, default=torch.get_num_threads())
     main(p.parse_args())
