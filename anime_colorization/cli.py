@@ -12,9 +12,10 @@ from fastcore.script import call_parse, parse_cli, CliError
 from PIL import Image
 
 # %% auto #0
-__all__ = ['PNG_MAKER', 'SYNTHETIC_SEEDS', 'TEMP_FILES', 'RUN_FILES', 'LOSS_SETTINGS', 'OLD_WIDTHS', 'EVAL_FILES', 'COMMANDS',
-           'check_writable', 'save_figure', 'data_source', 'one_line', 'data', 'command_line', 'train', 'evaluate',
-           'colouriser', 'picture_inputs', 'save_png', 'colorize', 'gate', 'demo_page', 'demo', 'explore', 'main']
+__all__ = ['PNG_MAKER', 'SYNTHETIC_SEEDS', 'TEMP_FILES', 'RUN_FILES', 'LOSS_SETTINGS', 'OLD_WIDTHS', 'OLD_NOISE', 'EVAL_FILES',
+           'COMMANDS', 'check_writable', 'save_figure', 'data_source', 'one_line', 'data', 'command_line', 'train',
+           'evaluate', 'colouriser', 'picture_inputs', 'save_png', 'colorize', 'gate', 'demo_page', 'demo', 'explore',
+           'main']
 
 # %% ../nbs/09_cli.ipynb #cc15a126
 import contextvars, csv, inspect, json, math, os, platform, re, time
@@ -191,6 +192,7 @@ def _at_least(low:float, # the smallest value allowed
 
 LOSS_SETTINGS = ('l1', 'anchor', 'mode_seeking', 'hindsight', 'seek', 'tint', 'spread')  # recorded in run.json as the recipe resolved them
 OLD_WIDTHS = dict(width=32, critic_width=64)  # our recipes' widths before run.json recorded them beside the loss settings
+OLD_NOISE = 'all_scales'  # how z entered our recipes' generators before run.json recorded it
 
 def _check_train_options(size, epochs, pretrain_epochs, bs, checkpoint_every, lr_g, lr_d, l1, anchor, mode_seeking,
                          hindsight, valid_pct, preset, noise, upsample, device, tint=None, spread=None, width=None, critic_width=None):
@@ -211,19 +213,21 @@ def _check_train_options(size, epochs, pretrain_epochs, bs, checkpoint_every, lr
 def _learner(dls, gan:str, preset:str|None, size:int, l1=None, anchor=None, mode_seeking=None, hindsight=None, noise=None, upsample=None,
              seek=None, tint=None, spread=None, width=None, critic_width=None):
     "The recipe's learner with the command line's changes; with our recipes `--anchor` is the `--l1` weight unless given"
-    from anime_colorization.dcgan import dcgan_learner, DCGAN_WIDTHS
+    from anime_colorization.dcgan import dcgan_learner, DCGAN_WIDTHS, DCGAN_NOISE
     from anime_colorization.wgan_gp import wgan_gp_learner, WGAN_GP_WIDTHS
     if anchor is None and l1 is not None and preset is None: anchor = l1
     recipe, widths = (dcgan_learner, DCGAN_WIDTHS) if gan == 'dcgan' else (wgan_gp_learner, WGAN_GP_WIDTHS)
     arch = {k: v for k, v in dict(noise=noise, upsample=upsample).items() if v}
+    if arch and gan == 'dcgan': arch = dict(noise=DCGAN_NOISE) | arch  # `--upsample` alone keeps the recipe's noise
     gen = UNetGenerator(**arch, width=width or widths[0], size=size) if arch else None
     return recipe(dls, preset=preset, l1=l1, mode_seeking=mode_seeking, hindsight=hindsight, anchor=anchor, seek=seek, tint=tint, spread=spread,
                   generator=gen, width=None if arch else width, critic_width=critic_width)
 
-def _widths(learn, preset:str|None)->dict:
-    "The widths of a learner's networks as run.json records them (None for the seed preset's, which no option changes)"
-    if preset == 'seed': return dict(width=None, critic_width=None)
-    return dict(width=learn.model.generator.config['width'], critic_width=learn.model.critic.config['width'])
+def _networks(learn, preset:str|None)->dict:
+    "The widths of a learner's networks and how z enters its generator, as run.json records them (None for the seed preset's, which no option changes)"
+    if preset == 'seed': return dict(width=None, critic_width=None, noise=None)
+    g = learn.model.generator
+    return dict(width=g.config['width'], critic_width=learn.model.critic.config['width'], noise=g.config['noise'])
 
 # %% ../nbs/09_cli.ipynb #23b3db66
 @call_parse
@@ -287,7 +291,9 @@ def train(data:str=None, # training pictures: a folder, a .zip, 'samples' (bundl
         if resume:  # the loss weights are compared below as the recipe resolved them (defaults can change between versions)
             ran = json.loads((out/'run.json').read_text()).get('recipe') or dict(seek='all', tint=0.)  # before seek and tint existed
             ran.setdefault('spread', 0.)  # before the spread term existed
-            for k, v in OLD_WIDTHS.items(): ran.setdefault(k, None if preset == 'seed' else v)  # before the widths were recorded
+            old = dict(OLD_WIDTHS, noise=before.get('noise') or OLD_NOISE)  # a run from before these were recorded: what it trained with
+            for k, v in old.items(): ran.setdefault(k, None if preset == 'seed' else v)
+            noise = ran['noise'] if noise is None else noise  # a resumed run keeps its own generator
             width, critic_width = (ran[k] if given is None else given for k, given in (('width', width), ('critic_width', critic_width)))
             changed = {k: (before.get(k), v) for k, v in settings.items()
                        if k != 'epochs' and k not in ran and before.get(k) != v}
@@ -304,7 +310,7 @@ def train(data:str=None, # training pictures: a folder, a .zip, 'samples' (bundl
             raise CliError(f"{data}: --valid-pct {valid_pct} of {len(dls.train_ds)} pictures leaves none for validation; raise it or add pictures")
         learn = _learner(dls, gan, preset, size, l1=l1, anchor=anchor, mode_seeking=mode_seeking, hindsight=hindsight, noise=noise,
                          upsample=upsample, seek=seek, tint=tint, spread=spread, width=width, critic_width=critic_width)
-        recipe = {**{k: getattr(learn.loss_func, k) for k in LOSS_SETTINGS}, **_widths(learn, preset)}
+        recipe = {**{k: getattr(learn.loss_func, k) for k in LOSS_SETTINGS}, **_networks(learn, preset)}
         if resume:
             if differ := {k: (ran[k], recipe.get(k)) for k in ran if ran[k] != recipe.get(k)}:
                 fix = ' '.join(f"--{k.replace('_', '-')} {v[0]}" for k, v in differ.items())

@@ -10,10 +10,11 @@ from .unet import UNetGenerator, seed_generator
 from .gan import gan_learner, image_size, recipe_settings, check_widths, seed_critic, patch_critic
 
 # %% auto #0
-__all__ = ['DCGAN_WIDTHS', 'dcgan_learner']
+__all__ = ['DCGAN_WIDTHS', 'DCGAN_NOISE', 'dcgan_learner']
 
 # %% ../nbs/04_dcgan.ipynb #203d78b7
 DCGAN_WIDTHS = (32, 64)  # our recipe's generator width (its first level's channels) and critic width (its first convolution's filters)
+DCGAN_NOISE = 'modulation'  # how z enters our recipe's generator: FiLM on the decoder's features (06_evaluation, "Where the noise enters")
 
 def dcgan_learner(dls, # `DataLoaders` of `(L, LAB)` from `colorization_dls`
                   preset:str|None=None, # 'seed' for the original project's networks and settings; None for ours
@@ -37,7 +38,7 @@ def dcgan_learner(dls, # `DataLoaders` of `(L, LAB)` from `colorization_dls`
     if preset == 'seed':
         g, d, dflt = seed_generator(size), seed_critic(size), dict(l1=0., mode_seeking=0., lr=(1e-4, 1e-4), hindsight=1, anchor=0., seek='all', tint=0., spread=0.)
     elif preset is None:
-        g, d = UNetGenerator(width=width or DCGAN_WIDTHS[0]), patch_critic(width=critic_width or DCGAN_WIDTHS[1], spectral=True)
+        g, d = UNetGenerator(width=width or DCGAN_WIDTHS[0], noise=DCGAN_NOISE), patch_critic(width=critic_width or DCGAN_WIDTHS[1], spectral=True)
         dflt = dict(l1=100., mode_seeking=0.05, lr=(2e-4, 2e-4), hindsight=4, anchor=100., seek='tint_free', tint=50., spread=0.)
     else: raise ValueError(f"preset must be 'seed' or None, not {preset!r}")
     args = recipe_settings(dflt, l1=l1, mode_seeking=mode_seeking, lr=lr, hindsight=hindsight, anchor=anchor, seek=seek, tint=tint, spread=spread)

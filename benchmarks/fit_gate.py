@@ -46,11 +46,11 @@ class ColouriserModule(nn.Module):
     def sample_z(self, n, device=None, generator=None): return torch.randn(n, self.latent, generator=generator).to(device)
     def forward(self, l, z): return torch.cat([l, self.col.ab(l, z).to(l.dtype)], 1)
 
-def fit(generator, images:np.ndarray, epochs:int, out:Path, seed:int=0):
-    "Fit a gate to `generator` on `images` (5% kept for its validation loss) and write it to `out`"
+def fit(generator, images:np.ndarray, epochs:int, out:Path, seed:int=0, tol:float=20., power:float=2.):
+    "Fit a gate to `generator` on `images` (5% kept for its validation loss) and write it to `out`; `tol`, `power`: `gate_target`'s"
     dls = colorization_dls(images, size=images.shape[1], bs=64, valid_pct=0.05, seed=seed, device='cpu', progress=False)
     t0 = time.time()
-    gate = fit_gate(generator, dls, epochs=epochs, seed=seed)
+    gate = fit_gate(generator, dls, epochs=epochs, seed=seed, tol=tol, power=power)
     export_gate(gate, out)
     print(f"{out}: fitted in {time.time() - t0:.0f} s ({epochs} epochs on {len(dls.train_ds)} pictures)", flush=True)
     return time.time() - t0
@@ -134,45 +134,49 @@ def main(args):
         g = load_generator(args.generator)
         out = Path(args.out or res/'synthetic.gate.safetensors')
         if args.refit or not out.exists():  # (a gate fitted before is measured again as it is)
-            seconds = fit(g, SyntheticFaces(14000, seed=0).images(), args.epochs, out)
+            seconds = fit(g, SyntheticFaces(14000, seed=0).images(), args.epochs, out, tol=args.tol, power=args.power)
             (res/'fit_synthetic.json').write_text(json.dumps(dict(generator=str(args.generator), epochs=args.epochs, pictures=14000,
-                                                                      seconds=seconds, threads=args.threads), indent=1))
+                                                                      seconds=seconds, threads=args.threads, tol=args.tol, power=args.power), indent=1))
         cols = {False: Colorizer(g, device='cpu', name='synthetic'), True: Colorizer(g, device='cpu', name='synthetic', gate=load_gate(out))}
         rows = rows_of(cols, {'synthetic': SyntheticFaces(200, seed=1)}, Path(args.generator).stem)
         (res/'measured_synthetic.json').write_text(json.dumps(dict(generator=str(args.generator), rows=rows), indent=1))
         return
     train, valid, _ = seed_split(args.data)
-    for name in args.weights:
-        path = pretrained_path(name)
+    res = Path(args.results or RESULTS); res.mkdir(parents=True, exist_ok=True)
+    # shipped weights by name (their cards get the gate's section), or one generator file (`--generator`: rows only)
+    targets = [(Path(args.generator).stem, Path(args.generator))] if args.generator else [(n, pretrained_path(n)) for n in args.weights]
+    for name, path in targets:
         if args.step == 'fit':
-            timing = fit(load_generator(path), train, args.epochs, gate_file(path))
-            (RESULTS/f"fit_{name}.json").write_text(json.dumps(dict(weights=name, epochs=args.epochs, pictures=len(train), seconds=timing,
-                                                                       threads=args.threads), indent=1))
+            timing = fit(load_generator(path), train, args.epochs, gate_file(path), tol=args.tol, power=args.power)
+            (res/f"fit_{name}.json").write_text(json.dumps(dict(weights=name, epochs=args.epochs, pictures=len(train), seconds=timing,
+                                                                       threads=args.threads, tol=args.tol, power=args.power), indent=1))
         else:
             cols = {False: Colorizer.load(path, 'cpu', gate=False), True: Colorizer.load(path, 'cpu')}
             if cols[True].gate is None: raise SystemExit(f"{gate_file(path)}: no gate; run `fit` first")
             rows = rows_of(cols, {'heldout': valid, 'samples': None}, name)
             cbe = {str(k): change_by_error(c, valid) for k, c in cols.items()}
-            (RESULTS/f"measured_{name}.json").write_text(json.dumps(dict(rows=rows, change_by_error=cbe), indent=1))
-            write_card(name, rows, cbe)
+            (res/f"measured_{name}.json").write_text(json.dumps(dict(rows=rows, change_by_error=cbe), indent=1))
+            if not args.generator: write_card(name, rows, cbe)
             if args.realism:  # the two-sample test (06_evaluation): a classifier told real faces from colourings, per classifier seed
                 tests = {'heldout': valid, 'samples': source_pictures(None).images}
                 acc = {str(k): {t: v.tolist() for t, v in realism(ColouriserModule(c), train[:args.realism], tests, seeds=args.realism_seeds).items()}
                        for k, c in cols.items()}
                 print(json.dumps(acc), flush=True)
-                (RESULTS/f"realism_{name}.json").write_text(json.dumps(dict(n_train=args.realism, seeds=args.realism_seeds, accuracy=acc), indent=1))
+                (res/f"realism_{name}.json").write_text(json.dumps(dict(n_train=args.realism, seeds=args.realism_seeds, accuracy=acc), indent=1))
 
 if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('step', choices=['fit', 'measure', 'synthetic'])
     p.add_argument('--data', help="anime-faces-64 (folder or .zip)")
     p.add_argument('--weights', nargs='*', default=['faces64'], help="shipped generators")
-    p.add_argument('--generator', help="synthetic: the generator trained on synthetic faces")
+    p.add_argument('--generator', help="synthetic: the generator trained on synthetic faces; fit and measure: a generator file instead of --weights (no card is written)")
     p.add_argument('--out', help="synthetic: where to write its gate")
     p.add_argument('--epochs', type=int, default=4)
+    p.add_argument('--tol', type=float, default=20., help="fit: AB error at which the gate is fully open (fit_gate's default)")
+    p.add_argument('--power', type=float, default=2., help="fit: the gate target's power, above 1 shuts harder where the error is small (fit_gate's default)")
     p.add_argument('--realism', type=int, default=0, help="measure: also the two-sample realism test with this many training faces (0: off)")
     p.add_argument('--realism-seeds', type=int, nargs='*', default=[0, 1, 2])
-    p.add_argument('--results', help="synthetic: the folder of its gate and JSON files (default: results/chroma_gate)")
+    p.add_argument('--results', help="the folder of the JSON files (and, for synthetic, the gate) (default: results/chroma_gate)")
     p.add_argument('--refit', action='store_true', help="synthetic: fit the gate again even if its file exists")
     p.add_argument('--threads', type=int, default=torch.get_num_threads())
     main(p.parse_args())

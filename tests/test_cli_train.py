@@ -249,12 +249,32 @@ def test_the_recipe_can_be_changed_part_by_part(tmp_path):
     out = tmp_path/'before'
     r = run(*QUICK, '--pretrain-epochs', '0', '--epochs', '1', '--upsample', 'transpose', '--hindsight', '1', '--anchor', '0', '--out', out)
     assert r.returncode == 0, r.stderr[-2000:]
-    assert json.loads((out/'generator.json').read_text())['config']['upsample'] == 'transpose'
+    config = json.loads((out/'generator.json').read_text())['config']
+    assert config['upsample'] == 'transpose'
+    assert config['noise'] == 'modulation', "--upsample alone keeps the recipe's noise, not UNetGenerator's own default"
     settings = json.loads((out/'run.json').read_text())['settings']
     assert (settings['upsample'], settings['hindsight'], settings['anchor']) == ('transpose', 1, 0.)
     assert 'g_anchor' not in (out/'history.csv').read_text().splitlines()[0], "no anchor term is recorded"
     err = one_line_error(call(*QUICK, '--pretrain-epochs', '0', '--epochs', '1', '--out', out, '--resume'), 'differ')  # other recipe settings
     assert 'upsample' in err
+
+def test_a_resumed_run_keeps_the_noise_it_trained_with(tmp_path):
+    "run.json records how z enters the generator; a run from before it was recorded trained with 'all_scales' and resumes with it"
+    out = tmp_path/'concat'
+    r = run(*QUICK, '--pretrain-epochs', '0', '--epochs', '1', '--noise', 'all_scales', '--out', out)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert json.loads((out/'run.json').read_text())['recipe']['noise'] == 'all_scales'
+    r = call(*QUICK, '--pretrain-epochs', '0', '--epochs', '1', '--out', out, '--resume')  # no --noise: the run's own
+    assert r.returncode == 0 and 'all 1 epochs are already done' in r.stdout, r.stderr[-3000:]
+    one_line_error(call(*QUICK, '--pretrain-epochs', '0', '--epochs', '1', '--noise', 'modulation', '--out', out, '--resume'),
+                   "'noise': ('all_scales', 'modulation')", '--noise all_scales')
+    meta = json.loads((out/'run.json').read_text())  # as the version before the record wrote it: neither settings nor recipe say
+    del meta['recipe']['noise']; meta['settings']['noise'] = None
+    (out/'run.json').write_text(json.dumps(meta))
+    r = call(*QUICK, '--pretrain-epochs', '0', '--epochs', '1', '--out', out, '--resume')
+    assert r.returncode == 0 and 'all 1 epochs are already done' in r.stdout, r.stderr[-3000:]
+    r = call(*QUICK, '--pretrain-epochs', '0', '--epochs', '1', '--out', tmp_path/'new')  # the control: a new run takes today's default
+    assert r.returncode == 0 and json.loads((tmp_path/'new'/'run.json').read_text())['recipe']['noise'] == 'modulation', r.stderr[-3000:]
 
 def test_resume_keeps_the_loss_a_run_trained_with_when_defaults_change(tmp_path, straight):
     "run.json records the loss as the recipe resolved it; a run from before `seek`, `tint` or `spread` existed resumes only as it trained"
