@@ -562,6 +562,7 @@ def gate(weights:str=None, # the generator: an exported file, e.g. a run's gener
          bs:int=64, # batch size
          valid_pct:float=0.05, # share of pictures kept to report the fit on, above 0 and below 1
          seed:int=0, # seed of the split, the order and the gate's initial weights
+         power:float=2., # how hard the gate shuts where z = 0 is nearly right: its target's power (3 kept skin steadier in 06_evaluation)
          overwrite:bool=False, # replace --out even if it is not a chroma gate
          device:str=None, # 'cpu' or 'cuda' (default: CUDA when present)
          cache_dir:str=None, # where decoded pictures are cached
@@ -573,6 +574,7 @@ def gate(weights:str=None, # the generator: an exported file, e.g. a run's gener
     if weights is None: raise CliError("--weights is required: the exported generator to fit a gate to")
     if weights in pretrained_names(): raise CliError(f"{weights}: a shipped generator; it comes with its gate")
     _at_least(1, epochs=epochs, bs=bs)
+    if not power > 0: raise CliError(f"--power {power}: must be above 0")
     if not 0 < valid_pct < 1: raise CliError(f"--valid-pct {valid_pct}: must be above 0 and below 1")
     path = Path(weights).expanduser()
     try: g = load_generator(path)
@@ -592,7 +594,7 @@ def gate(weights:str=None, # the generator: an exported file, e.g. a run's gener
                                progress=sys.stderr.isatty())
     except (DataError, ValueError) as e: raise CliError(one_line(str(e))) from None
     if len(dls.train) == 0: raise CliError(f"{data}: {len(dls.train_ds)} training pictures, fewer than one batch of {bs}; lower --bs")
-    fitted = fit_gate(g, dls, epochs=epochs, seed=seed, quiet=not sys.stderr.isatty())
+    fitted = fit_gate(g, dls, epochs=epochs, seed=seed, power=power, quiet=not sys.stderr.isatty())
     export_gate(fitted, target)
     print(f"fitted a chroma gate to {path} on {len(dls.train_ds)} pictures ({epochs} epoch{'s' if epochs > 1 else ''}); wrote {target}")
     if target != gate_file(path): print(f"(colouring finds a gate beside the weights, at {gate_file(path)}; this one is elsewhere)")

@@ -27,6 +27,12 @@ def test_fit_a_gate_then_colour_through_it(tmp_path):
     assert f"wrote {gate_file(weights)}" in r.stdout
     assert weights.read_bytes() == before, "the weights are not touched"
     assert load_gate(gate_file(weights)).fitted_to == weights_digest(load_generator(weights))
+    assert load_gate(gate_file(weights)).power == 2, "fit_gate's default target"
+    harder = tmp_path/'harder.gate.safetensors'  # --power reaches the fit: the same run with the target cubed
+    r = run('gate', '--weights', weights, '--data', 'synthetic:128', '--epochs', 1, '--bs', 32, '--cache-dir', tmp_path/'cache', '--power', 3, '--out', harder)
+    assert r.returncode == 0, r.stderr
+    assert load_gate(harder).power == 3
+    assert not torch.equal(load_gate(harder).net.to_ab.weight, load_gate(gate_file(weights)).net.to_ab.weight), "another target, another fit"
     for out, extra in [('gated', []), ('plain', ['--no-gate'])]:
         r = run('colorize', FACE, '--out', tmp_path/out, '--weights', weights, '--variants', 2, '--typical', *extra)
         assert r.returncode == 0, r.stderr
@@ -58,6 +64,7 @@ def test_gate_refusals_are_one_line(tmp_path):
                       (['--weights', tmp_path/'none.safetensors', '--data', 'samples'], 'none.safetensors: no such generator file'),
                       (['--weights', weights, '--data', 'samples', '--out', tmp_path/'taken.safetensors'], 'taken.safetensors: exists and is not a chroma gate'),
                       (['--weights', weights, '--data', 'samples', '--epochs', 0], '--epochs 0: must be at least 1'),
+                      (['--weights', weights, '--data', 'samples', '--power', 0], '--power 0.0: must be above 0'),
                       (['--weights', weights, '--data', tmp_path/'nowhere'], 'nowhere: no such file or folder')]:
         r = call_main('gate', *args)
         assert r.returncode == 1 and msg in r.stderr and len(r.stderr.strip().splitlines()) == 1, (args, r.stderr)
