@@ -49,6 +49,11 @@ def faces_l(data, size=64)->tuple[torch.Tensor, torch.Tensor]:
     to_l = lambda x: normalize_lab(rgb_to_l(torch.from_numpy(x).permute(0, 3, 1, 2)))
     return to_l(images[train]), to_l(images[valid])
 
+def load_teacher(teacher:str)->Colorizer:
+    "The generator to copy, without its chroma gate (the copy learns the network; the gate is fitted to the copy afterwards): a shipped name or a file"
+    if Path(teacher).suffix == '.safetensors': return Colorizer.load(teacher, device='cpu', gate=False)
+    return Colorizer.from_pretrained(teacher, device='cpu', gate=False)
+
 def held_out_error(student, teacher:Colorizer, l:torch.Tensor, z:torch.Tensor)->float:
     "Mean |AB student - AB teacher| in AB units (CIELAB) over held-out faces, one fixed noise each"
     from anime_colorization.lab import AB_SCALE
@@ -62,7 +67,7 @@ def held_out_error(student, teacher:Colorizer, l:torch.Tensor, z:torch.Tensor)->
 def train(args):
     torch.manual_seed(args.seed)
     out = Path(args.out); out.mkdir(parents=True, exist_ok=False)  # a new run folder: nothing of an earlier run is overwritten
-    teacher = Colorizer.from_pretrained(TEACHER, device='cpu')
+    teacher = load_teacher(args.teacher)
     cfg = student_config(teacher.generator, args.width)
     student = UNetGenerator.from_config(cfg).train()
     n_s = sum(p.numel() for p in student.parameters()); n_t = sum(p.numel() for p in teacher.generator.parameters())
@@ -73,7 +78,7 @@ def train(args):
           f"{len(l_train)} training faces, {len(l_valid)} held out", flush=True)
     opt = torch.optim.Adam(student.parameters(), lr=args.lr, betas=(0.9, 0.99))
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=args.steps, pct_start=max(0.05, 2/args.steps))
-    settings = dict(vars(args), teacher=TEACHER, config=cfg, parameters=n_s, teacher_parameters=n_t, faces=len(l_train),
+    settings = dict(vars(args), teacher=TEACHER, teacher_file=str(Path(args.teacher).resolve()) if args.teacher != TEACHER else None, config=cfg, parameters=n_s, teacher_parameters=n_t, faces=len(l_train),
                     machine=f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs", torch=torch.__version__)
     (out/'settings.json').write_text(json.dumps(settings, indent=2))
     log = open(out/'log.jsonl', 'w')
@@ -133,7 +138,7 @@ def card(args):
     _, valid, _ = seed_split(args.data)
     valid = valid[:args.faces]
     l_valid = normalize_lab(rgb_to_l(torch.from_numpy(valid).permute(0, 3, 1, 2)))
-    teacher = Colorizer.from_pretrained(TEACHER, device='cpu')
+    teacher = load_teacher(settings.get('teacher_file') or TEACHER)
     rows = []
     t_row, _ = evaluate(teacher.generator, valid, n_variants=10, seed=0, name=TEACHER, seen=True, device='cpu')
     t_row.update(fidelity(teacher, teacher, l_valid), gflop=network_gflop(teacher), step=None)
@@ -240,6 +245,7 @@ def main():
     t = sub.add_parser('train')
     t.add_argument('--data', default=str(HERE.parent.parent/'shared'/'data'/'anime-faces-64'))
     t.add_argument('--out', required=True)
+    t.add_argument('--teacher', default=TEACHER, help=f"the generator to copy: a shipped name or a .safetensors file (default: {TEACHER}); the card still names it {TEACHER}")
     t.add_argument('--width', type=int, default=16)
     t.add_argument('--steps', type=int, default=6000)
     t.add_argument('--bs', type=int, default=64)

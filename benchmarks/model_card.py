@@ -14,7 +14,7 @@ on the real faces of `anime-faces-64` minus the 200 evaluation faces of SEED_BAS
 
 `card` writes `benchmarks/results/model_card/curve.jsonl` (one row of metrics per checkpoint), and into the package
 `pretrained/faces64.safetensors` (+ `.json`), `faces64.card.json` (the numbers the demo shows), `faces64.md` (the
-model card) and its pictures in `pretrained/card/`. A new card has no section on the chroma gate: fit the new weights'
+model card) and its pictures in `pretrained/card/` (`--pkg` and `--results` put them elsewhere, to look before shipping). A new card has no section on the chroma gate: fit the new weights'
 gate and measure it (`benchmarks/fit_gate.py fit`, then `measure`, which adds the section and the gate's headline).
 """
 from __future__ import annotations
@@ -32,6 +32,7 @@ from anime_colorization.unet import UNetGenerator, read_safetensors, export_gene
 from anime_colorization.evaluation import evaluate, plot_chroma
 from anime_colorization.colorize import Colorizer, variant_grid
 from anime_colorization.data import sample_faces
+from anime_colorization.cli import OLD_NOISE
 
 PKG = HERE.parent/'anime_colorization'/'pretrained'
 NAME = 'faces64'
@@ -55,10 +56,14 @@ def folder(args):
         if f not in held: os.symlink(Path(args.data).resolve()/f, out/f)
     print(f"{out}: {len(files) - len(held)} faces (left out: the {len(held)} evaluation faces sorted(files)[{EVAL.start}:{EVAL.stop}])")
 
-def snapshot_generator(path:Path)->tuple[UNetGenerator, int]:
-    "The generator of a training checkpoint and the epochs it had done"
+def run_noise(run:dict)->str:
+    "How z entered the run's generator: its run.json's recipe says, and runs from before it did used `OLD_NOISE`"
+    return (run.get('recipe') or {}).get('noise') or OLD_NOISE
+
+def snapshot_generator(path:Path, noise:str=OLD_NOISE)->tuple[UNetGenerator, int]:
+    "The generator of a training checkpoint (of a run whose z entered as `noise`) and the epochs it had done"
     tensors, meta = read_safetensors(path)
-    g = UNetGenerator(size=64)  # the default recipe's generator, as `train` builds it
+    g = UNetGenerator(size=64, noise=noise)  # the default recipe's generator, as `train` built it
     g.load_state_dict({k[len('model.generator.'):]: v for k, v in tensors.items() if k.startswith('model.generator.')})
     return g.eval(), meta['epoch']
 
@@ -72,7 +77,9 @@ def _final_means(path:Path, recipe:str)->dict:
 def reference_rows(recipe:dict)->dict:
     "The 12-minute rows (mean over training seeds) of the recipe the run trained with, and of L1-only"
     comparison = HERE/'results'/'comparison'/'rows.jsonl'
-    if recipe.get('seek') == 'tint_free' and recipe.get('tint') == 50.:  # today's default: measured in 06's chroma-recipe section
+    if recipe.get('noise') == 'modulation':  # today's default: three seeds in 06's "Modulation, checked" section
+        default = _final_means(HERE/'results'/'noise_modulation'/'real'/'rows.jsonl', 'dcgan_film')
+    elif recipe.get('seek') == 'tint_free' and recipe.get('tint') == 50.:  # the default before it: measured in 06's chroma-recipe section
         default = _final_means(HERE/'results'/'chroma_recipe'/'real'/'rows.jsonl', 'dcgan_tint_free_tint')
     else: default = _final_means(comparison, 'dcgan_anchor_nearest')  # the default before it
     return {'default recipe, 12 minutes': default, 'L1-only U-Net, 12 minutes': _final_means(comparison, 'l1_only')}
@@ -87,7 +94,7 @@ def card(args):
             t, name = line.split(); times[name] = int(t)
     _, valid, _ = seed_split(args.data)
     print(f"{len(valid)} evaluation faces")
-    RESULTS.mkdir(parents=True, exist_ok=True)
+    RESULTS = Path(args.results); RESULTS.mkdir(parents=True, exist_ok=True)
     rows, seen = [], {}
     done = {}  # rows of checkpoints evaluated by an earlier call (the same file: name and size)
     if (RESULTS/'curve.jsonl').exists():
@@ -97,7 +104,7 @@ def card(args):
         cached = done.get((ck.name, ck.stat().st_size))
         if cached and cached['epoch'] != args.epoch and (args.epoch or ck != cks[-1]):  # the shipped one is evaluated again for its pictures
             rows.append(cached); print(f"{ck.name}: evaluated before"); continue
-        g, epoch = snapshot_generator(ck)
+        g, epoch = snapshot_generator(ck, run_noise(run))
         t0 = time.time()
         row, s = evaluate(g, valid, n_variants=10, seed=0, name=f"epoch {epoch}", seen=True, device='cpu')
         row['bytes'] = ck.stat().st_size
@@ -111,6 +118,7 @@ def card(args):
     chosen = next(r for r in rows if r['epoch'] == args.epoch) if args.epoch else gan_rows[-1]
     g, s = seen[chosen['epoch']]
     refs = reference_rows(run.get('recipe') or dict(seek='all', tint=0.))
+    PKG = Path(args.pkg)
     PKG.mkdir(exist_ok=True); shutil.rmtree(PKG/'card', ignore_errors=True); (PKG/'card').mkdir()
     export_generator(g, PKG/f"{NAME}.safetensors", size=64)
     for p in PKG.glob(f"{NAME}.*"): p.chmod(0o644)
@@ -162,6 +170,8 @@ def card(args):
 def card_text(info:dict, rows:list, run:dict, per_epoch:int)->str:
     "The model card in markdown, from the measured numbers"
     ran = run.get('recipe') or dict(seek='all', tint=0.)  # a run from before `seek` and `tint` existed trained with 'all' and 0
+    noise = {'modulation': "the noise scaling and shifting the decoder's features (modulation)",
+             'all_scales': 'noise at every encoder scale'}.get(run_noise(run), f"noise entering as {run_noise(run)!r}")
     seeks = ("on the tint-free difference between two noises' colourings" if ran['seek'] == 'tint_free' else
              "on the whole difference between two noises' colourings") + (f", tint penalty {ran['tint']:g}" if ran['tint'] else ", no tint penalty")
     m, refs = info['metrics'], info['references']
@@ -192,7 +202,7 @@ for validation and {per_epoch*run['settings']['bs']:,} trained on. Every number 
 
 ## Recipe and training
 The default recipe as it stood when trained (`anime-colorize train` defaults: DCGAN with a spectral-norm PatchGAN
-critic, best-of-4 L1 (weight 100), L1 on the z = 0 colouring (100), mode seeking (0.05) {seeks}, noise at every encoder scale,
+critic, best-of-4 L1 (weight 100), L1 on the z = 0 colouring (100), mode seeking (0.05) {seeks}, {noise},
 nearest-neighbour upsampling, Adam 2e-4, batch 32, 64x64), {run['pretrain_epochs']} L1-only epochs then
 {info['gan_epochs']} adversarial epochs: {info['batches']:,} batches in {hours} on {info['machine']} (shared with
 other work while it ran, so the time is an upper bound). The command, in a clean clone with the data beside it:
@@ -242,6 +252,8 @@ if __name__ == '__main__':
     c.add_argument('--epoch', type=int, help='the checkpoint to ship (default: the last)')
     c.add_argument('--machine', default=f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, CPU only")
     c.add_argument('--command', default='')
+    c.add_argument('--results', default=str(RESULTS), help='where the curve of every checkpoint goes (default: benchmarks/results/model_card)')
+    c.add_argument('--pkg', default=str(PKG), help='where the weights, their card and its pictures go (default: the package)')
     c.add_argument('--notes', help='a markdown file of observations appended to the card (what the pictures show)')
     args = p.parse_args()
     (folder if args.step == 'folder' else card)(args)

@@ -26,3 +26,14 @@ def test_fidelity_tells_a_copy_from_another_model():
     other = fidelity(Colorizer(UNetGenerator(size=64).eval(), 64, 'cpu'), teacher, l)  # another untrained generator
     assert other['copy_ab_error'] > 0.1
     assert other['teacher_noise_change'] == same['teacher_noise_change']  # the teacher's own measure does not depend on the student
+
+def test_the_teacher_is_copied_without_its_gate(tmp_path):
+    from distill import load_teacher
+    from anime_colorization.gate import ChromaGate, export_gate, gate_file, weights_digest
+    from anime_colorization.unet import export_generator
+    g = UNetGenerator(size=64, noise='modulation').eval()
+    weights = export_generator(g, tmp_path/'teacher.safetensors', size=64) or tmp_path/'teacher.safetensors'
+    export_gate(ChromaGate(depth=g.depth, fitted_to=weights_digest(g)), gate_file(weights))
+    assert Colorizer.load(weights, 'cpu').gate is not None  # the control: loaded plainly, the gate beside it comes along
+    teacher = load_teacher(str(weights))
+    assert teacher.gate is None and teacher.generator.config['noise'] == 'modulation'
