@@ -562,7 +562,7 @@ def gate(weights:str=None, # the generator: an exported file, e.g. a run's gener
          bs:int=64, # batch size
          valid_pct:float=0.05, # share of pictures kept to report the fit on, above 0 and below 1
          seed:int=0, # seed of the split, the order and the gate's initial weights
-         power:float=2., # how hard the gate shuts where z = 0 is nearly right: its target's power (3 kept skin steadier in 06_evaluation)
+         power:float=3., # how hard the gate shuts where z = 0 is nearly right: its target's power (`gate_target`; 3 kept skin steadier than 2 in 06_evaluation)
          overwrite:bool=False, # replace --out even if it is not a chroma gate
          device:str=None, # 'cpu' or 'cuda' (default: CUDA when present)
          cache_dir:str=None, # where decoded pictures are cached

@@ -31,7 +31,7 @@ def gated_ab(zero:Tensor, # AB of the z = 0 colouring `(1 or n, 2, h, w)`
 def gate_target(zero_ab:Tensor, # AB of the z = 0 colouring, model units `(B, 2, H, W)`
                 real_ab:Tensor, # AB of the real picture, model units `(B, 2, H, W)`
                 tol:float=20., # AB units (LAB scale) of error at which the gate is fully open
-                power:float=2., # above 1 shuts the gate harder where the error is small
+                power:float=3., # above 1 shuts the gate harder where the error is small
                 blur:int=5, # side of the square the error is averaged over (odd)
                )->Tensor: # the gate the error asks for `(B, 1, H, W)` in [0, 1]
     "How far the z = 0 colouring misses the truth, as a gate: smoothed AB error / `tol`, at most 1, to the `power`"
@@ -55,7 +55,7 @@ class ChromaGate(nn.Module):
                  depth:int=6, # levels: the generator's, so that it takes the same picture sizes
                  max_width:int=64, # cap on the channels of a level
                  tol:float=20., # the target's tolerance (`gate_target`)
-                 power:float=2., # the target's power (`gate_target`)
+                 power:float=3., # the target's power (`gate_target`)
                  seed:int=0, # seed of the initial weights
                  fitted_to:str|None=None, # `weights_digest` of the generator it was fitted to
                 ):
@@ -82,7 +82,7 @@ class GateFitLoss:
     "L1 between a gate and `gate_target` of a frozen generator's z = 0 colouring of the same batch"
     def __init__(self, generator:nn.Module, # frozen, in eval mode, on the batches' device
                  tol:float=20., # the target's tolerance
-                 power:float=2., # the target's power
+                 power:float=3., # the target's power
                 ):
         self.generator, self.tol, self.power = generator, tol, power
     def __call__(self, gate:Tensor, # the gate's output `(B, 1, H, W)`
@@ -98,7 +98,7 @@ def fit_gate(generator:nn.Module, # a trained generator: `generator(l, z)` -> no
              lr:float=2e-3, # peak learning rate of the one-cycle schedule
              width:int=8, # the gate's channels at its first level
              tol:float=20., # AB units of z = 0 error at which the gate is fully open (`gate_target`)
-             power:float=2., # the target's power (`gate_target`)
+             power:float=3., # the target's power (`gate_target`)
              seed:int=0, # seed of the gate's initial weights
              depth:int|None=None, # the gate's levels (default: the generator's `depth`)
              quiet:bool=False, # no progress bar or epoch table

@@ -46,7 +46,7 @@ class ColouriserModule(nn.Module):
     def sample_z(self, n, device=None, generator=None): return torch.randn(n, self.latent, generator=generator).to(device)
     def forward(self, l, z): return torch.cat([l, self.col.ab(l, z).to(l.dtype)], 1)
 
-def fit(generator, images:np.ndarray, epochs:int, out:Path, seed:int=0, tol:float=20., power:float=2.):
+def fit(generator, images:np.ndarray, epochs:int, out:Path, seed:int=0, tol:float=20., power:float=3.):
     "Fit a gate to `generator` on `images` (5% kept for its validation loss) and write it to `out`; `tol`, `power`: `gate_target`'s"
     dls = colorization_dls(images, size=images.shape[1], bs=64, valid_pct=0.05, seed=seed, device='cpu', progress=False)
     t0 = time.time()
@@ -173,7 +173,7 @@ if __name__ == '__main__':
     p.add_argument('--out', help="synthetic: where to write its gate")
     p.add_argument('--epochs', type=int, default=4)
     p.add_argument('--tol', type=float, default=20., help="fit: AB error at which the gate is fully open (fit_gate's default)")
-    p.add_argument('--power', type=float, default=2., help="fit: the gate target's power, above 1 shuts harder where the error is small (fit_gate's default)")
+    p.add_argument('--power', type=float, default=3., help="fit: the gate target's power, above 1 shuts harder where the error is small (fit_gate's default)")
     p.add_argument('--realism', type=int, default=0, help="measure: also the two-sample realism test with this many training faces (0: off)")
     p.add_argument('--realism-seeds', type=int, nargs='*', default=[0, 1, 2])
     p.add_argument('--results', help="the folder of the JSON files (and, for synthetic, the gate) (default: results/chroma_gate)")

@@ -27,12 +27,12 @@ def test_fit_a_gate_then_colour_through_it(tmp_path):
     assert f"wrote {gate_file(weights)}" in r.stdout
     assert weights.read_bytes() == before, "the weights are not touched"
     assert load_gate(gate_file(weights)).fitted_to == weights_digest(load_generator(weights))
-    assert load_gate(gate_file(weights)).power == 2, "fit_gate's default target"
-    harder = tmp_path/'harder.gate.safetensors'  # --power reaches the fit: the same run with the target cubed
-    r = run('gate', '--weights', weights, '--data', 'synthetic:128', '--epochs', 1, '--bs', 32, '--cache-dir', tmp_path/'cache', '--power', 3, '--out', harder)
+    assert load_gate(gate_file(weights)).power == 3, "fit_gate's default target"
+    softer = tmp_path/'softer.gate.safetensors'  # --power reaches the fit: the same run with the target squared
+    r = run('gate', '--weights', weights, '--data', 'synthetic:128', '--epochs', 1, '--bs', 32, '--cache-dir', tmp_path/'cache', '--power', 2, '--out', softer)
     assert r.returncode == 0, r.stderr
-    assert load_gate(harder).power == 3
-    assert not torch.equal(load_gate(harder).net.to_ab.weight, load_gate(gate_file(weights)).net.to_ab.weight), "another target, another fit"
+    assert load_gate(softer).power == 2
+    assert not torch.equal(load_gate(softer).net.to_ab.weight, load_gate(gate_file(weights)).net.to_ab.weight), "another target, another fit"
     for out, extra in [('gated', []), ('plain', ['--no-gate'])]:
         r = run('colorize', FACE, '--out', tmp_path/out, '--weights', weights, '--variants', 2, '--typical', *extra)
         assert r.returncode == 0, r.stderr
