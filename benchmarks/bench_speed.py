@@ -204,14 +204,17 @@ def arithmetic_only(args):
                 learn = (dcgan_learner if recipe == 'dcgan' else wgan_gp_learner)(dls, preset=None if preset == 'default' else preset)
                 rows.append((recipe, preset, size, dict(step_flops(learn), n_crit=1 if recipe == 'dcgan' else 5, matmul_gflops=peak), None))
     print_arithmetic(rows)
-    g = UNetGenerator().eval()  # the shipped colouriser's network: it colours at 64 px whatever the picture's size
-    with torch.no_grad(), FlopCounter() as fc: g(torch.zeros(25, 1, 64, 64), torch.zeros(25, g.latent))
-    with torch.no_grad(), FlopCounter() as folded: InferenceUNet(g)(torch.zeros(1, 1, 64, 64), torch.zeros(25, g.latent))
-    floor = folded.flops/peak/1e6
-    print(f"\nColouring 25 noises in one call (the network at 64 px, forward only): {folded.flops/1e9:.1f} GFLOP as the "
-          f"colouriser runs it (InferenceUNet, the picture's own part once; the generator as trained: {fc.flops/1e9:.1f}), "
-          f"so at least {floor:.0f} ms here; the issue's 10x the original's {KERAS_25_AT_128_MS} ms is "
-          f"{KERAS_25_AT_128_MS/10:.1f} ms for the whole call, the network and the join")
+    from anime_colorization.colorize import pretrained_path
+    from anime_colorization.unet import load_generator
+    for name in ('faces64_fast', 'faces64'):  # the shipped colourisers' networks (the default first): they colour at 64 px whatever the picture's size
+        g = load_generator(pretrained_path(name))
+        with torch.no_grad(), FlopCounter() as fc: g(torch.zeros(25, 1, 64, 64), torch.zeros(25, g.latent))
+        with torch.no_grad(), FlopCounter() as folded: InferenceUNet(g)(torch.zeros(1, 1, 64, 64), torch.zeros(25, g.latent))
+        floor = folded.flops/peak/1e6
+        print(f"\nColouring 25 noises in one call with {name} (the network at 64 px, forward only): {folded.flops/1e9:.1f} GFLOP as the "
+              f"colouriser runs it (InferenceUNet, the picture's own part once; the generator as trained: {fc.flops/1e9:.1f}), "
+              f"so at least {floor:.0f} ms here; the issue's 10x the original's {KERAS_25_AT_128_MS} ms is "
+              f"{KERAS_25_AT_128_MS/10:.1f} ms for the whole call, the network and the join")
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
