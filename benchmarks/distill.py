@@ -1,7 +1,8 @@
 """A cheaper generator for fast colouring on a CPU: a narrower U-Net trained to copy the shipped generator (distillation).
 
-The shipped `faces64` does 6.6 GFLOP for 25 colourings of a 64x64 face, so on the 2-core CPU the network alone needs at
-least 36 ms, and 25 colourings of a 128x128 picture cannot reach issue 12's target (a tenth of the original's 497 ms).
+The shipped `faces64` does 4.5 GFLOP for 25 colourings of a 64x64 face (6.6 before its noise became modulation), so on
+the 2-core CPU the network alone needs at least 24 ms, and with its gate and the join 25 colourings of a 128x128 picture
+take 68 ms, over issue 12's target (a tenth of the original's 497 ms).
 A U-Net of a quarter of its arithmetic (width 16 instead of 32) is trained here to give, for the same L and noise z,
 the same AB as `faces64`: plain L1 to the teacher's colouring, on every face but the 200 evaluation faces (those
 `faces64` trained on, its validation faces and the grayscale ones its data checks dropped: the student needs only L), a fresh noise per picture per step (one picture in eight at z = 0, the typical colouring).
@@ -10,6 +11,8 @@ teacher's directions, palettes and card carry over as far as the copy is faithfu
 
     # train (snapshots of the student every --every steps, with its error against the teacher on held-out faces)
     python benchmarks/distill.py train --data ../shared/data/anime-faces-64 --out distill_run --steps 6000 --every 750
+    # the same from a generator file not yet in the package (the card still names the teacher faces64)
+    python benchmarks/distill.py train --out distill_run --teacher run/generator.safetensors
     # evaluate every snapshot on the 200 evaluation faces, ship the last as pretrained/faces64_fast with its card
     python benchmarks/distill.py card --data ../shared/data/anime-faces-64 --run distill_run
 """
