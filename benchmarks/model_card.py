@@ -81,7 +81,7 @@ def reference_rows(recipe:dict)->dict:
         default = _final_means(HERE/'results'/'noise_modulation'/'real'/'rows.jsonl', 'dcgan_film')
     elif recipe.get('seek') == 'tint_free' and recipe.get('tint') == 50.:  # the default before it: measured in 06's chroma-recipe section
         default = _final_means(HERE/'results'/'chroma_recipe'/'real'/'rows.jsonl', 'dcgan_tint_free_tint')
-    else: default = _final_means(comparison, 'dcgan_anchor_nearest')  # the default before it
+    else: default = _final_means(comparison, 'dcgan_anchor_nearest')  # the default before both
     return {'default recipe, 12 minutes': default, 'L1-only U-Net, 12 minutes': _final_means(comparison, 'l1_only')}
 
 def card(args):
